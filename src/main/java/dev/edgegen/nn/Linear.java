@@ -1,0 +1,25 @@
+package dev.edgegen.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/** y = x W^T + b. Checkpoint keys: {@code weight} (out, in), {@code bias} (out). */
+public final class Linear extends Module {
+    public final Parameter weight; // (out, in)
+    public final Parameter bias;   // (out) or null
+    public final int in;
+    public final int out;
+
+    public Linear(int in, int out, boolean bias) {
+        this.in = in;
+        this.out = out;
+        this.weight = param("weight", Parameter.Init.NORMAL, out, in);
+        this.bias = bias ? param("bias", Parameter.Init.ZEROS, out) : null;
+    }
+
+    /** x: (..., in) → (..., out). */
+    public NDArray forward(NDArray x) {
+        return bias == null
+                ? ai.djl.nn.core.Linear.linear(x, weight.get()).singletonOrThrow()
+                : ai.djl.nn.core.Linear.linear(x, weight.get(), bias.get()).singletonOrThrow();
+    }
+}
