@@ -1,0 +1,36 @@
+package dev.edgegen.sampling;
+
+import ai.djl.ndarray.NDArray;
+import java.util.Random;
+
+/**
+ * A diffusion sampler, with diffusers' semantics. The denoising loop lives in the pipeline:
+ * <pre>
+ *   s.setTimesteps(n);
+ *   x = noise * s.initNoiseSigma();
+ *   for (i = 0; i &lt; s.timesteps().length; i++) {
+ *       eps = unet(s.scaleModelInput(x, i), s.timesteps()[i], ctx);
+ *       x = s.step(eps, i, x, rng);
+ *   }
+ * </pre>
+ * All arrays are (B, C, h, w) float32; results are attached to {@code sample}'s manager.
+ */
+public interface Scheduler {
+    /** Prepares {@code steps} inference steps; must be called before anything else. */
+    void setTimesteps(int steps);
+
+    /** The model timesteps of the prepared steps, in denoising order (descending). */
+    float[] timesteps();
+
+    /** Std of the initial noise (1 for DDIM-like, sigma_max-ish for Euler-like). */
+    float initNoiseSigma();
+
+    /** The UNet's input at step {@code index} (Euler-like samplers divide by sqrt(sigma²+1)). */
+    NDArray scaleModelInput(NDArray sample, int index);
+
+    /** One denoising step from step {@code index}; {@code rng} feeds ancestral/stochastic samplers. */
+    NDArray step(NDArray modelOutput, int index, NDArray sample, Random rng);
+
+    /** Forward diffusion of clean {@code original} to the noise level of step {@code index} (img2img). */
+    NDArray addNoise(NDArray original, NDArray noise, int index);
+}
