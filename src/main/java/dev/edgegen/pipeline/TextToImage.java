@@ -54,8 +54,12 @@ public final class TextToImage {
             double textMs = (System.nanoTime() - te) / 1e6;
 
             // 2. Initial latents (B, 4, h, w).
-            int h = r.height() / 8;
-            int w = r.width() / 8;
+            int f = model.vae.config().scaleFactor();
+            if (r.width() % f != 0 || r.height() % f != 0) {
+                throw new IllegalArgumentException("width and height must be multiples of " + f + " for this model");
+            }
+            int h = r.height() / f;
+            int w = r.width() / f;
             int ch = model.unet.config().inChannels();
             Shape latentShape = new Shape(r.batch(), ch, h, w);
             Random noiseRng = new Random(r.seed());

@@ -1,0 +1,133 @@
+package dev.edgegen.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.edgegen.bench.Ceiling;
+import dev.edgegen.bench.Stats;
+import dev.edgegen.pipeline.GenerationRequest;
+import dev.edgegen.pipeline.ModelLoader;
+import dev.edgegen.pipeline.StableDiffusion;
+import dev.edgegen.pipeline.TextToImage;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time each component and compare its GFLOP/s with a large matmul measured in the same run.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = {"-W", "--width"}) Integer width;
+    @Option(names = {"-H", "--height"}) Integer height;
+
+    @Option(names = "--iterations", description = "Timed runs per measurement, after one warm-up (default: ${DEFAULT-VALUE}).")
+    int iterations = 3;
+
+    @Option(names = "--memory-steps", description = "Also run a full generation of N steps and record RSS after each (default: off).")
+    int memorySteps = 0;
+
+    @Option(names = "--json", description = "Write the results as JSON here.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (iterations < 1) throw new IllegalArgumentException("--iterations must be at least 1");
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode out = mapper.createObjectNode();
+        try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model.resolve(), root)) {
+            int f = sd.vae.config().scaleFactor();
+            int side = sd.unet.config().sampleSize() * f;
+            int w = width != null ? width : side;
+            int h = height != null ? height : side;
+            new GenerationRequest("", "", 1, 1, "ddim", 0, w, h, 1, null, 1, null, null, null); // validates w, h
+            int lh = h / f;
+            int lw = w / f;
+            int ctxLen = sd.textEncoder.tokenize("").ids().length;
+            out.put("model", sd.name);
+            out.put("width", w);
+            out.put("height", h);
+            out.put("iterations", iterations);
+            out.put("threads", Runtime.getRuntime().availableProcessors());
+
+            System.err.println("edgegen: measuring the matmul ceiling (4096^3)...");
+            double ceiling = Ceiling.matmulGflops(root, 4096, Math.max(3, iterations));
+            out.put("matmul_4096_gflops", round(ceiling));
+
+            System.err.println("edgegen: text encoder...");
+            double textMs = Stats.medianMs(1, iterations, () -> {
+                try (NDManager m = root.newSubManager()) {
+                    sd.textEncoder.encode(List.of("a photo of a cat", ""), m).getFloat(0, 0, 0);
+                }
+            });
+            out.put("text_encoder_ms_batch2", round(textMs));
+
+            ArrayNode unets = out.putArray("unet");
+            for (int batch : new int[] {1, 2}) {
+                System.err.printf("edgegen: unet, batch %d...%n", batch);
+                double ms = Stats.medianMs(1, iterations, () -> unetOnce(sd, root, batch, lh, lw, ctxLen));
+                double gflop = sd.unet.flops(batch, lh, lw, ctxLen) / 1e9;
+                ObjectNode u = unets.addObject();
+                u.put("batch", batch);
+                u.put("ms", round(ms));
+                u.put("gflop", round(gflop));
+                u.put("gflops_per_s", round(gflop / (ms / 1e3)));
+                u.put("fraction_of_matmul", round(gflop / (ms / 1e3) / ceiling));
+            }
+
+            System.err.println("edgegen: decoder...");
+            double decMs = Stats.medianMs(1, iterations, () -> {
+                try (NDManager m = root.newSubManager()) {
+                    NDArray z = m.randomNormal(new Shape(1, sd.unet.config().outChannels(), lh, lw));
+                    sd.vae.decode(z).getFloat(0, 0, 0, 0);
+                }
+            });
+            double decGflop = sd.vae.decodeFlops(1, lh, lw) / 1e9;
+            ObjectNode d = out.putObject("decoder");
+            d.put("ms", round(decMs));
+            d.put("gflop", round(decGflop));
+            d.put("gflops_per_s", round(decGflop / (decMs / 1e3)));
+            d.put("fraction_of_matmul", round(decGflop / (decMs / 1e3) / ceiling));
+
+            if (memorySteps > 0) {
+                ArrayNode rss = out.putArray("rss_mb_after_step");
+                GenerationRequest r = new GenerationRequest("a photo of a cat", "", memorySteps, 7.5f, "ddim", 1,
+                        w, h, 1, null, 1, null, null, null);
+                try (ProgressBar bar = new ProgressBar(System.err, "generation", memorySteps)) {
+                    new TextToImage(sd).generate(r, (i, n, t) -> {
+                        rss.add(Rss.currentMb());
+                        bar.step(i);
+                    });
+                }
+            }
+            out.put("peak_rss_mb", Rss.peakMb());
+        }
+        String text = mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out);
+        System.out.println(text);
+        if (json != null) {
+            java.nio.file.Files.writeString(json, text + "\n");
+        }
+        return 0;
+    }
+
+    private static void unetOnce(StableDiffusion sd, NDManager root, int batch, int lh, int lw, int ctxLen) {
+        try (NDManager m = root.newSubManager()) {
+            NDArray x = m.randomNormal(new Shape(batch, sd.unet.config().inChannels(), lh, lw));
+            NDArray t = m.full(new Shape(batch), 500f);
+            NDArray ctx = m.randomNormal(new Shape(batch, ctxLen, sd.unet.config().crossAttentionDim()));
+            sd.unet.forward(x, t, ctx).getFloat(0, 0, 0, 0);
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+}
