@@ -53,7 +53,10 @@ public final class Safetensors {
             }
             Dtype dt = src.isFloat() ? (f16 ? Dtype.F16 : Dtype.F32) : src;
             if (dt == Dtype.F16 && a.size() > 0) {
-                float max = a.toType(DataType.FLOAT32, false).abs().max().getFloat();
+                float max;
+                try (NDArray abs = a.abs(); NDArray mx = abs.max(); NDArray f = mx.toType(DataType.FLOAT32, true)) {
+                    max = f.getFloat();
+                }
                 if (max > F16_MAX) {
                     throw new IllegalArgumentException(path.getFileName() + ": tensor '" + name + "' has |value| " + max
                             + " beyond the float16 range (65504); write it as F32");

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -98,7 +99,7 @@ public final class SafetensorsFile implements AutoCloseable {
         readFully(ch, headerBuf, 8);
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(headerBuf.array());
+            root = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY).readTree(headerBuf.array());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new WeightsException(file + ": bad JSON header: " + e.getOriginalMessage());
         }

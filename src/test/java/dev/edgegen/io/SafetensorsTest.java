@@ -182,6 +182,9 @@ class SafetensorsTest {
         assertTrue(m.startsWith("j.safetensors: bad JSON header"), m);
         m = msg(rawFile(dir.resolve("k.safetensors"), "[1, 2]", new byte[0]));
         assertTrue(m.contains("bad JSON header"), m);
+        String dup = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        m = msg(rawFile(dir.resolve("dup.safetensors"), dup, new byte[8]));
+        assertTrue(m.contains("bad JSON header") && m.contains("'a'"), m);
     }
 
     @Test
