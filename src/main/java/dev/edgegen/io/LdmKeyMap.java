@@ -112,6 +112,10 @@ public final class LdmKeyMap {
     }
 
     /** Loads only the tensors that are converted from {@code file} into {@code manager}. */
+    public static Split split(SafetensorsFile file, NDManager manager) {
+        return split(file, manager, false);
+    }
+
     public static Split split(SafetensorsFile file, NDManager manager, boolean useEma) {
         Plan plan = plan(file.keys(), useEma);
         return assemble(plan, k -> file.load(k, manager));
@@ -237,8 +241,8 @@ public final class LdmKeyMap {
             }
             default -> { }
         }
-        throw new WeightsException("unrecognised UNet key '" + key + "': not a Stable Diffusion 1.x UNet (SD 2.x/XL, inpainting "
-                + "and ControlNet layouts with extra embeddings are not supported)");
+        throw new WeightsException("unrecognised UNet key '" + key + "': not a Stable Diffusion 1.x UNet (class/label embeddings "
+                + "of SD 2.x unCLIP and SDXL, and ControlNet layouts, are not supported)");
     }
 
     private static final Map<String, String> RESNET = Map.of(
