@@ -87,7 +87,7 @@ public final class ModelLoader {
         }
         LdmKeyMap.Split split;
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            split = LdmKeyMap.split(f.loadAll(weights));
+            split = LdmKeyMap.split(f, weights, true);
         }
         UNet2DConditionModel unet = new UNet2DConditionModel(UNetConfig.sd15());
         report(unet.load(split.unet()), "unet", file);
@@ -121,7 +121,8 @@ public final class ModelLoader {
     static void loadInto(Module module, String component, Path file, NDManager weights) {
         Map<String, NDArray> tensors;
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            tensors = LdmKeyMap.normalizeDiffusers(f.loadAll(weights));
+            tensors = f.loadAll(weights);
+            if (component.equals("vae")) tensors = LdmKeyMap.normalizeDiffusersVae(tensors);
         }
         report(module.load(tensors), component, file);
     }

@@ -72,7 +72,7 @@ public final class TextToImage {
                 // img2img: encode, then noise to the level of the first step kept (diffusers' strength rule).
                 int kept = Math.min(Math.round(r.steps() * r.strength()), r.steps());
                 start = r.steps() - kept;
-                NDArray image = Images.read(r.initImage(), run, r.width(), r.height()); // (3, H, W) in [0, 1]
+                NDArray image = Images.toArray(resized(Images.readImage(r.initImage()), r.width(), r.height()), run); // (3, H, W) in [0, 1]
                 NDArray batchImage = image.mul(2).sub(1).expandDims(0).repeat(0, r.batch());
                 NDArray z = model.vae.encode(batchImage).sample(noiseRng).mul(model.vae.config().scalingFactor());
                 x = start >= r.steps() ? z : scheduler.addNoise(z, noise, start);
@@ -113,7 +113,7 @@ public final class TextToImage {
                     NDArray zb = x.get(b).expandDims(0);
                     zb.attach(dec);
                     NDArray img = model.vae.decode(zb.div(model.vae.config().scalingFactor()));
-                    images.add(Images.toImage(img.get(0)));
+                    images.addAll(Images.fromBatch(img));
                 }
             }
             double decMs = (System.nanoTime() - td) / 1e6;
@@ -173,6 +173,17 @@ public final class TextToImage {
             }
             return t;
         }
+    }
+
+    /** The init image scaled to the generation size (bilinear). */
+    private static BufferedImage resized(BufferedImage src, int w, int h) {
+        if (src.getWidth() == w && src.getHeight() == h) return src;
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = out.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.drawImage(src, 0, 0, w, h, null);
+        g.dispose();
+        return out;
     }
 
     private static boolean hasNonFinite(NDArray x) {
