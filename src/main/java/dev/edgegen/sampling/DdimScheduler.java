@@ -78,7 +78,7 @@ public final class DdimScheduler implements Scheduler {
     }
 
     /** A step with the eta-noise given (B, C, h, w) instead of drawn, as diffusers' {@code variance_noise}. */
-    public NDArray step(NDArray modelOutput, int index, NDArray sample, NDArray varianceNoise) {
+    public NDArray stepWithNoise(NDArray modelOutput, int index, NDArray sample, NDArray varianceNoise) {
         return step(modelOutput, index, sample, null, varianceNoise);
     }
 

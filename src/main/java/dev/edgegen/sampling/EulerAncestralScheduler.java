@@ -85,7 +85,7 @@ public final class EulerAncestralScheduler implements Scheduler {
     }
 
     /** A step with its noise (B, C, h, w) given instead of drawn. */
-    public NDArray step(NDArray modelOutput, int index, NDArray sample, NDArray noise) {
+    public NDArray stepWithNoise(NDArray modelOutput, int index, NDArray sample, NDArray noise) {
         if (noise == null) {
             throw new IllegalArgumentException("noise must not be null");
         }

@@ -67,7 +67,7 @@ public final class LcmScheduler implements Scheduler {
     }
 
     /** A step with its re-noising noise (B, C, h, w) given instead of drawn (unused on the last step). */
-    public NDArray step(NDArray modelOutput, int index, NDArray sample, NDArray noise) {
+    public NDArray stepWithNoise(NDArray modelOutput, int index, NDArray sample, NDArray noise) {
         if (noise == null) {
             throw new IllegalArgumentException("noise must not be null");
         }
