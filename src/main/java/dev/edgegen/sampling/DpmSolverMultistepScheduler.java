@@ -175,9 +175,9 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
             float[] as1 = alphaSigma(sigmas[index - 1]);
             double h0 = lambda(as0) - lambda(as1);
             r0Inv = (float) (1.0 / (h0 / h));
-            d1Coef = config.solverType() == SchedulerConfig.SolverType.MIDPOINT
-                    ? -0.5f * d0Coef
-                    : at[0] * (float) ((Math.exp(-h) - 1.0) / h + 1.0);
+            // h = 0 (a repeated sigma, e.g. Karras with a sigma_min final sigma) makes the step the identity
+            d1Coef = config.solverType() == SchedulerConfig.SolverType.MIDPOINT ? -0.5f * d0Coef
+                    : h == 0 ? 0f : at[0] * (float) ((Math.exp(-h) - 1.0) / h + 1.0);
         }
         NDArray previous = previousX0;
         NDManager home = sample.getManager();
