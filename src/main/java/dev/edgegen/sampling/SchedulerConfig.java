@@ -78,11 +78,6 @@ public record SchedulerConfig(
                 null, false, FinalSigmas.ZERO, Double.NEGATIVE_INFINITY, 50, 10.0);
     }
 
-    /** diffusers' defaults for every key (what an empty {@code {}} file means). */
-    public static SchedulerConfig defaults() {
-        return fromJson("{}");
-    }
-
     @Override
     public float[] trainedBetas() {
         return trainedBetas == null ? null : trainedBetas.clone();

@@ -59,8 +59,9 @@ final class DiffusersDummies {
             s += Math.abs(f);
         }
         double m = s / v.length;
-        System.out.printf("golden %s: sum(|x|) %.4f (diffusers %.4f, |diff| %.1e)  mean(|x|) %.6f (diffusers %.6f)%n",
-                caller(), s, sum, Math.abs(s - sum), m, mean);
+        System.out.printf("{\"golden\": \"%s\", \"sum\": %s, \"diffusers_sum\": %s, \"sum_tol\": %s, "
+                + "\"mean\": %s, \"diffusers_mean\": %s, \"mean_tol\": %s}%n",
+                caller(), s, sum, sumTol, m, mean, meanTol);
         assertEquals(sum, s, sumTol, "sum(|x|)");
         assertEquals(mean, m, meanTol, "mean(|x|)");
     }
@@ -73,8 +74,8 @@ final class DiffusersDummies {
             s += Math.abs(f);
         }
         double m = s / v.length;
-        System.out.printf("golden %s: mean(|x|) %.6f (diffusers %.4f, |diff| %.1e)%n",
-                caller(), m, mean, Math.abs(m - mean));
+        System.out.printf("{\"golden\": \"%s\", \"mean\": %s, \"diffusers_mean\": %s, \"mean_tol\": %s}%n",
+                caller(), m, mean, meanTol);
         assertEquals(mean, m, meanTol, "mean(|x|)");
     }
 
