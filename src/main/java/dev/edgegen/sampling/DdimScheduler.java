@@ -94,7 +94,7 @@ public final class DdimScheduler implements Scheduler {
         float sb = sqrt(b);
         float variance = ((1f - aPrev) / b) * (1f - a / aPrev);
         float std = eta * sqrt(variance);
-        float dirCoef = sqrt(1f - aPrev - std * std);
+        float dirCoef = sqrt(Math.max(0f, 1f - aPrev - std * std)); // eta = 1 can round below 0
         float range = (float) config.clipSampleRange();
         return Scoped.run(sample, scope -> {
             NDArray x0;

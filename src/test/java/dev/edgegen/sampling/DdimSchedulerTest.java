@@ -74,6 +74,27 @@ class DdimSchedulerTest {
     }
 
     @Test
+    void testVarianceThroughEtaNoise() {
+        // DDIMSchedulerTest.test_variance: _get_variance(980, 960) = 0.32460, (420, 400) = 0.14771.
+        // With eta = 1 the step adds sqrt(variance) * noise; 50 leading steps put 980 at 0 and 420 at 28.
+        DdimScheduler s = new DdimScheduler(BASE, 1f);
+        s.setTimesteps(50);
+        assertEquals(980f, s.timesteps()[0]);
+        assertEquals(420f, s.timesteps()[28]);
+        NDArray x = DiffusersDummies.sampleDeter(manager);
+        NDArray noise = DiffusersDummies.noiseDeter(manager);
+        NDArray zeros = manager.zeros(x.getShape());
+        int[] index = {0, 28};
+        double[] variance = {0.32460, 0.14771};
+        for (int k = 0; k < 2; k++) {
+            NDArray eps = model(x, s.timesteps()[index[k]]);
+            NDArray added = s.stepWithNoise(eps, index[k], x, noise).sub(s.stepWithNoise(eps, index[k], x, zeros));
+            NDArray expected = noise.mul((float) Math.sqrt(variance[k]));
+            assertEquals(0f, added.sub(expected).abs().max().getFloat(), 2e-5f);
+        }
+    }
+
+    @Test
     void testStepsOffset() {
         DdimScheduler s = new DdimScheduler(BASE.with(Map.of("steps_offset", 1)));
         s.setTimesteps(5);
