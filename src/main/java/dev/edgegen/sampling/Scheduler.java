@@ -33,4 +33,22 @@ public interface Scheduler {
 
     /** Forward diffusion of clean {@code original} to the noise level of step {@code index} (img2img). */
     NDArray addNoise(NDArray original, NDArray noise, int index);
+
+    /**
+     * The step img2img starts from at {@code strength} in (0, 1], as diffusers' img2img pipelines do:
+     * the first {@code steps - int(steps * strength)} steps are skipped, and the init latents are noised
+     * with {@code addNoise(latents, noise, startIndex(strength))} before stepping from there.
+     */
+    default int startIndex(double strength) {
+        if (!(strength > 0 && strength <= 1)) {
+            throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
+        }
+        int steps = timesteps().length;
+        int kept = Math.min((int) (steps * strength), steps);
+        if (kept == 0) {
+            throw new IllegalArgumentException("strength " + strength + " keeps no step of " + steps
+                    + ": raise the strength to at least " + (1.0 / steps) + " or use more steps");
+        }
+        return steps - kept;
+    }
 }
