@@ -44,7 +44,7 @@ public final class TextToImage {
 
     public Result generate(GenerationRequest r, StepListener listener) {
         long t0 = System.nanoTime();
-        Scheduler scheduler = Sampler.fromName(r.sampler()).create(model.scheduler);
+        Scheduler scheduler = Sampler.byName(r.sampler()).create(model.scheduler);
         scheduler.setTimesteps(r.steps());
         try (NDManager run = model.manager().newSubManager()) {
             // 1. Context (2B or B, L, D): [negative; positive] when guided.
@@ -70,8 +70,7 @@ public final class TextToImage {
             NDArray x;
             if (r.initImage() != null) {
                 // img2img: encode, then noise to the level of the first step kept (diffusers' strength rule).
-                int kept = Math.min(Math.round(r.steps() * r.strength()), r.steps());
-                start = r.steps() - kept;
+                start = scheduler.startIndex(r.strength());
                 NDArray image = Images.toArray(resized(Images.readImage(r.initImage()), r.width(), r.height()), run); // (3, H, W) in [0, 1]
                 NDArray batchImage = image.mul(2).sub(1).expandDims(0).repeat(0, r.batch());
                 NDArray z = model.vae.encode(batchImage).sample(noiseRng).mul(model.vae.config().scalingFactor());
