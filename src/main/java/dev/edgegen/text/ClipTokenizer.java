@@ -213,9 +213,6 @@ public final class ClipTokenizer {
 
     public int padId() { return padId; }
 
-    /** Number of distinct tokens in vocab.json (the text encoder's table may be larger). */
-    public int vocabularySize() { return vocab.size(); }
-
     /**
      * start + BPE ids + end, padded with the pad token to {@link #maxLength()}; prompts longer than
      * maxLength - 2 tokens are cut (check {@link Tokens#truncated()} and warn).
