@@ -20,7 +20,7 @@ public final class ClipTextEncoder implements TextEncoder {
     @Override
     public Tokenized tokenize(String prompt) {
         ClipTokenizer.Tokens t = tokenizer.encode(prompt);
-        return new Tokenized(t.ids(), t.count(), t.truncated());
+        return new Tokenized(t.ids(), t.length(), t.truncated());
     }
 
     @Override

@@ -95,7 +95,9 @@ public final class ModelLoader {
         report(vae.load(split.vae()), "vae", file);
         ClipTextModel clip = new ClipTextModel(ClipTextConfig.vitL14());
         report(clip.load(split.textEncoder()), "text_encoder", file);
-        ClipTokenizer tokenizer = ClipTokenizer.loadDefault();
+        ClipTokenizer tokenizer = ClipTokenizer.realVocabulary().map(ClipTokenizer::load).orElseThrow(() ->
+                new IllegalArgumentException(file + " has no tokenizer; fetch CLIP's vocabulary with "
+                        + "scripts/fetch-clip-vocab.sh (or give -Dedgegen.clipVocab=DIR with vocab.json and merges.txt)"));
         String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
         return new StableDiffusion(name, new ClipTextEncoder(tokenizer, clip), unet, vae,
                 SchedulerConfig.sd15(), weights);

@@ -41,7 +41,7 @@ public final class ModelWriter {
             writeIndex(tmp, arch.cliName);
             arch.unet.writeJson(dirOf(tmp, "unet").resolve("config.json"));
             arch.vae.writeJson(dirOf(tmp, "vae").resolve("config.json"));
-            arch.text.writeJson(dirOf(tmp, "text_encoder").resolve("config.json"));
+            arch.text.write(dirOf(tmp, "text_encoder").resolve("config.json"));
             arch.scheduler().write(dirOf(tmp, "scheduler").resolve("scheduler_config.json"), "DDIMScheduler");
             ClipTokenizer.writeVocabulary(dirOf(tmp, "tokenizer"));
             writeWeights(new UNet2DConditionModel(arch.unet), seed, tmp.resolve("unet/diffusion_pytorch_model.safetensors"), manager);
