@@ -43,7 +43,14 @@ public final class Ops {
         ones.close();
         zeros.close();
         Shape affine = new Shape(1, c, 1);
-        NDArray y = normed.reshape(b, c, rest).muli(gamma.reshape(affine)).addi(beta.reshape(affine));
+        // reshaped views of the weights would be attached to the weights' manager and leak there
+        NDArray g = gamma.reshape(affine);
+        NDArray bt = beta.reshape(affine);
+        g.attach(x.getManager());
+        bt.attach(x.getManager());
+        NDArray y = normed.reshape(b, c, rest).muli(g).addi(bt);
+        g.close();
+        bt.close();
         return y.reshape(s);
     }
 }
