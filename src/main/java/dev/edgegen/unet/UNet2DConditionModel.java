@@ -14,11 +14,11 @@ import dev.edgegen.nn.Upsample2D;
 import dev.edgegen.tensor.Ops;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -137,12 +137,13 @@ public final class UNet2DConditionModel extends Module {
             NDArray t = timesteps.getShape().size() == b ? timesteps.reshape(b) : timesteps.reshape(1).repeat(0, b);
             NDArray temb = timeEmbedding.forward(t);                         // (B, T)
 
-            Set<NDArray> keep = Collections.newSetFromMap(new IdentityHashMap<>());
-            keep.add(sample);
+            // arrays still needed (the input, skip connections), counted: skipped blocks can push one array twice
+            Map<NDArray, Integer> keep = new IdentityHashMap<>();
+            keep.put(sample, 1);
             Deque<NDArray> skips = new ArrayDeque<>();
             NDArray h = convIn.forward(sample);                               // (B, C0, h, w)
             skips.push(h);
-            keep.add(h);
+            keep.merge(h, 1, Integer::sum);
             for (int i = 0; i < downBlocks.size(); i++) {
                 DownBlock d = downBlocks.get(i);
                 String base = "down_blocks." + i;
@@ -152,12 +153,12 @@ public final class UNet2DConditionModel extends Module {
                         h = replace(h, attention(base + ".attentions." + j, d.attentions.get(j), h, context), keep);
                     }
                     skips.push(h);
-                    keep.add(h);
+                    keep.merge(h, 1, Integer::sum);
                 }
                 if (d.downsamplers != null) {
                     h = d.downsamplers.get(0).forward(h);
                     skips.push(h);
-                    keep.add(h);
+                    keep.merge(h, 1, Integer::sum);
                 }
             }
             if (midBlock != null) {
@@ -170,9 +171,9 @@ public final class UNet2DConditionModel extends Module {
                 String base = "up_blocks." + i;
                 for (int j = 0; j < u.resnets.size(); j++) {
                     NDArray s = skips.pop();
-                    keep.remove(s);
+                    keep.computeIfPresent(s, (k, c) -> c == 1 ? null : c - 1);
                     NDArray cat = h.concat(s, 1);                             // (B, C + Cskip, h, w)
-                    if (s != h) s.close();
+                    if (s != h && !keep.containsKey(s)) s.close();
                     h = replace(h, cat, keep);
                     h = replace(h, resnet(base + ".resnets." + j, u.resnets.get(j), h, temb), keep);
                     if (u.attentions != null) {
@@ -189,8 +190,8 @@ public final class UNet2DConditionModel extends Module {
         }
     }
 
-    private static NDArray replace(NDArray old, NDArray next, Set<NDArray> keep) {
-        if (next != old && !keep.contains(old)) old.close();
+    private static NDArray replace(NDArray old, NDArray next, Map<NDArray, Integer> keep) {
+        if (next != old && !keep.containsKey(old)) old.close();
         return next;
     }
 
