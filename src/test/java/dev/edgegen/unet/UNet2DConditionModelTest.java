@@ -104,6 +104,30 @@ class UNet2DConditionModelTest {
     }
 
     @Test
+    void macsWithoutAttentionCoreMatchTheBkSdmPaper() {
+        // BK-SDM (Kim et al. 2024) Table: U-Net MACs per 512x512 forward, batch 1: SD 339G, Base 224G,
+        // Small 218G, Tiny 205G. Their counter hooks modules, so it misses the attention matmuls
+        // (q·kᵀ and ·v), which we subtract here.
+        Map<UNetConfig, Double> paper = Map.of(UNetConfig.sd15(), 339.0, UNetConfig.bkSdmBase(), 224.0,
+                UNetConfig.bkSdmSmall(), 218.0, UNetConfig.bkSdmTiny(), 205.0);
+        paper.forEach((cfg, gmacs) -> {
+            UNet2DConditionModel u = new UNet2DConditionModel(cfg);
+            long core = 0;
+            for (BlockCost c : u.blockCosts(1, 64, 64, 77)) {
+                if (!c.path().contains("attentions")) continue;
+                String[] p = c.path().split("\\.");
+                int stage = p[0].equals("mid_block") ? cfg.stages() - 1
+                        : p[0].equals("down_blocks") ? Integer.parseInt(p[1]) : cfg.stages() - 1 - Integer.parseInt(p[1]);
+                long n = (64L >> stage) * (64L >> stage);
+                long ch = cfg.blockOutChannels().get(stage);
+                core += 4L * n * n * ch + 4L * n * 77 * ch;
+            }
+            double got = (u.flops(1, 64, 64, 77) - core) / 2e9;
+            assertEquals(gmacs, got, 0.6, "GMACs of " + cfg.blockOutChannels() + " / " + cfg.midBlockType());
+        });
+    }
+
+    @Test
     void configJsonRoundTripsAndReadsDiffusersFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         for (UNetConfig c : List.of(UNetConfig.sd15(), UNetConfig.bkSdmSmall(), UNetConfig.bkSdmTiny(), UNetConfig.tiny())) {
             java.nio.file.Path f = dir.resolve("config.json");
