@@ -1,6 +1,7 @@
 package dev.edgegen.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.edgegen.tensor.Ops;
 import dev.edgegen.tensor.Attention;
 
 /**
@@ -32,7 +33,7 @@ public final class AttentionBlock extends Module {
             long h = x.getShape().get(2), w = x.getShape().get(3);
             NDArray seq = Transformer2DModel.toSequence(groupNorm.forward(x));   // (B, HW, C)
             NDArray a = Attention.forward(toQ.forward(seq), toK.forward(seq), toV.forward(seq), 1, false);
-            return Transformer2DModel.fromSequence(toOut.forward(a), h, w).addi(x);
+            return Ops.addInPlace(Transformer2DModel.fromSequence(toOut.forward(a), h, w), x);
         });
     }
 

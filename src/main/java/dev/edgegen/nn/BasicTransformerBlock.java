@@ -1,6 +1,7 @@
 package dev.edgegen.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.edgegen.tensor.Ops;
 
 /**
  * diffusers' BasicTransformerBlock (layer_norm type): x += attn1(norm1(x)); x += attn2(norm2(x), context);
@@ -26,9 +27,9 @@ public final class BasicTransformerBlock extends Module {
     /** x: (B, N, D), context: (B, M, Dc) → (B, N, D). */
     public NDArray forward(NDArray x, NDArray context) {
         return Scope.run(x, () -> {
-            NDArray h = attn1.forward(norm1.forward(x), null).addi(x);
-            h = h.addi(attn2.forward(norm2.forward(h), context));
-            return h.addi(ff.forward(norm3.forward(h)));
+            NDArray h = Ops.addInPlace(attn1.forward(norm1.forward(x), null), x);
+            h = Ops.addInPlace(h, attn2.forward(norm2.forward(h), context));
+            return Ops.addInPlace(h, ff.forward(norm3.forward(h)));
         }, context);
     }
 

@@ -30,7 +30,7 @@ public final class FeedForward extends Module {
             var parts = p.split(idx, 2);
             NDArray hidden = parts.get(0);                               // (B, N, inner)
             NDArray gate = Ops.gelu(parts.get(1));
-            return out.forward(gate.muli(hidden));
+            return out.forward(Ops.mulInPlace(gate, hidden));
         });
     }
 

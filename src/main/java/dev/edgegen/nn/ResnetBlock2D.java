@@ -39,10 +39,10 @@ public final class ResnetBlock2D extends Module {
             NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));              // (B, out, H, W)
             if (timeEmbProj != null) {
                 NDArray t = timeEmbProj.forward(Ops.silu(temb));                // (B, out)
-                h = h.addi(t.reshape(t.getShape().get(0), out, 1, 1));
+                h = Ops.addInPlace(h, t.reshape(t.getShape().get(0), out, 1, 1));
             }
             h = conv2.forward(Ops.silu(norm2.forward(h)));
-            return h.addi(shortcut(x));
+            return Ops.addInPlace(h, shortcut(x));
         }, temb);
     }
 

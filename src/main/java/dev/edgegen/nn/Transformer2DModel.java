@@ -1,6 +1,7 @@
 package dev.edgegen.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.edgegen.tensor.Ops;
 
 /**
  * diffusers' Transformer2DModel for continuous inputs: GroupNorm (eps 1e-6), proj_in (1×1 conv, or
@@ -52,7 +53,7 @@ public final class Transformer2DModel extends Module {
             } else {
                 y = ((Conv2d) projOut).forward(fromSequence(seq, h, w));
             }
-            return y.addi(x);
+            return Ops.addInPlace(y, x);
         }, context);
     }
 

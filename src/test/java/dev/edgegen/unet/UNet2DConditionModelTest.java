@@ -222,4 +222,26 @@ class UNet2DConditionModelTest {
             assertThrows(IllegalArgumentException.class, () -> u.forward(x, step.create(new float[] {1f, 2f, 3f}), ctx));
         }
     }
+
+    @Test
+    void gradientsFlowThroughScopedBlocks() {
+        // block scopes close intermediates; autograd keeps its own references, so training still works
+        UNetConfig cfg = UNetConfig.tiny();
+        try (NDManager weights = NDManager.newBaseManager(); NDManager step = NDManager.newBaseManager()) {
+            UNet2DConditionModel u = new UNet2DConditionModel(cfg);
+            u.initialize(weights, 0.2f, 3);
+            NDArray w1 = u.downBlocks.get(0).resnets.get(0).conv1.weight.get();
+            NDArray w2 = u.downBlocks.get(0).attentions.get(0).blocks.get(0).attn2.toK.weight.get();
+            w1.setRequiresGradient(true);
+            w2.setRequiresGradient(true);
+            NDArray x = Randn.randn(step, new Shape(1, 4, 8, 8), new Random(1));
+            NDArray ctx = Randn.randn(step, new Shape(1, 3, 32), new Random(2));
+            try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                NDArray y = u.forward(x, step.create(new float[] {100f}), ctx);
+                gc.backward(y.square().mean());
+            }
+            assertTrue(w1.getGradient().abs().sum().getFloat() > 0, "conv1 gets a gradient");
+            assertTrue(w2.getGradient().abs().sum().getFloat() > 0, "cross-attention to_k gets a gradient");
+        }
+    }
 }

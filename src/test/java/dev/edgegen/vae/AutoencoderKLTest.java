@@ -139,4 +139,18 @@ class AutoencoderKLTest {
             }
         }
     }
+
+    @Test
+    void decoderGradientsFlow() {
+        try (NDManager weights = NDManager.newBaseManager(); NDManager step = NDManager.newBaseManager()) {
+            AutoencoderKL vae = new AutoencoderKL(VAEConfig.tiny());
+            vae.initialize(weights, 0.2f, 5);
+            NDArray w = vae.decoder.midBlock.attentions.get(0).toQ.weight.get();
+            w.setRequiresGradient(true);
+            try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                gc.backward(vae.decode(Randn.randn(step, new Shape(1, 4, 4, 4), new Random(1))).square().mean());
+            }
+            assertTrue(w.getGradient().abs().sum().getFloat() > 0);
+        }
+    }
 }

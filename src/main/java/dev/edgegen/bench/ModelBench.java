@@ -1,0 +1,117 @@
+package dev.edgegen.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.edgegen.tensor.Randn;
+import dev.edgegen.unet.UNet2DConditionModel;
+import dev.edgegen.unet.UNetConfig;
+import dev.edgegen.vae.AutoencoderKL;
+import dev.edgegen.vae.VAEConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Times one SD-1.5 UNet forward and one VAE decode with random weights (real shapes, 512×512 image,
+ * 64×64 latent) and writes docs/results/model_bench.{json,md}.
+ * Usage: ModelBench [--unet-batch 2] [--vae-batch 1] [--iters 3] [--out docs/results]
+ */
+public final class ModelBench {
+    private ModelBench() {}
+
+    public static void main(String[] args) throws IOException {
+        int unetBatch = 2;
+        int vaeBatch = 1;
+        int iters = 3;
+        Path out = Path.of("docs/results");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--unet-batch" -> unetBatch = Integer.parseInt(args[++i]);
+                case "--vae-batch" -> vaeBatch = Integer.parseInt(args[++i]);
+                case "--iters" -> iters = Integer.parseInt(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; options: --unet-batch N, --vae-batch N, --iters N, --out DIR");
+            }
+        }
+        if (unetBatch < 1 || vaeBatch < 1 || iters < 2) {
+            throw new IllegalArgumentException("batches must be at least 1 and --iters at least 2 (the first run is a warm-up)");
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode result = json.createObjectNode();
+        result.put("command", "java -cp ... dev.edgegen.bench.ModelBench --unet-batch " + unetBatch
+                + " --vae-batch " + vaeBatch + " --iters " + iters);
+        result.put("threads", Runtime.getRuntime().availableProcessors());
+        result.put("note", "fp32, random weights, medians after one warm-up run; the machine is shared, so treat as rough");
+
+        try (NDManager weights = NDManager.newBaseManager()) {
+            UNet2DConditionModel unet = new UNet2DConditionModel(UNetConfig.sd15());
+            unet.initialize(weights, 0.02f, 1);
+            long flops = unet.flops(unetBatch, 64, 64, 77);
+            double[] secs = new double[iters];
+            try (NDManager step = weights.newSubManager()) {
+                NDArray x = Randn.randn(step, new Shape(unetBatch, 4, 64, 64), new Random(1));
+                float[] ts = new float[unetBatch];
+                Arrays.fill(ts, 500f);
+                NDArray t = step.create(ts);
+                NDArray ctx = Randn.randn(step, new Shape(unetBatch, 77, 768), new Random(2));
+                for (int i = 0; i < iters; i++) {
+                    long t0 = System.nanoTime();
+                    unet.forward(x, t, ctx).close();
+                    secs[i] = (System.nanoTime() - t0) / 1e9;
+                    System.out.printf(Locale.ROOT, "unet forward %d: %.2f s%n", i, secs[i]);
+                }
+            }
+            record(result.putObject("unet_sd15"), unetBatch, flops, secs);
+        }
+        try (NDManager weights = NDManager.newBaseManager()) {
+            AutoencoderKL vae = new AutoencoderKL(VAEConfig.sd15());
+            vae.initialize(weights, 0.02f, 2);
+            long flops = vae.decodeFlops(vaeBatch, 64, 64);
+            double[] secs = new double[iters];
+            try (NDManager step = weights.newSubManager()) {
+                NDArray z = Randn.randn(step, new Shape(vaeBatch, 4, 64, 64), new Random(3));
+                for (int i = 0; i < iters; i++) {
+                    long t0 = System.nanoTime();
+                    vae.decode(z).close();
+                    secs[i] = (System.nanoTime() - t0) / 1e9;
+                    System.out.printf(Locale.ROOT, "vae decode %d: %.2f s%n", i, secs[i]);
+                }
+            }
+            record(result.putObject("vae_decode_sd15"), vaeBatch, flops, secs);
+        }
+
+        Files.createDirectories(out);
+        json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("model_bench.json").toFile(), result);
+        StringBuilder md = new StringBuilder("# SD-1.5 model speed (random weights, 512x512 image, 64x64 latent, fp32)\n\n")
+                .append("Command: `").append(result.get("command").asText()).append("`  \n")
+                .append(result.get("note").asText()).append(".\n\n")
+                .append("| model | batch | GFLOPs | median s | GFLOP/s |\n|---|---|---|---|---|\n");
+        for (String k : new String[] {"unet_sd15", "vae_decode_sd15"}) {
+            var n = result.get(k);
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.2f | %.1f |%n", k, n.get("batch").asInt(),
+                    n.get("gflops").asDouble(), n.get("median_seconds").asDouble(), n.get("gflops_per_second").asDouble()));
+        }
+        Files.writeString(out.resolve("model_bench.md"), md.toString());
+        System.out.print(md);
+    }
+
+    private static void record(ObjectNode n, int batch, long flops, double[] secs) {
+        double[] timed = Arrays.copyOfRange(secs, 1, secs.length);
+        Arrays.sort(timed);
+        double median = timed.length % 2 == 1 ? timed[timed.length / 2]
+                : (timed[timed.length / 2 - 1] + timed[timed.length / 2]) / 2;
+        n.put("batch", batch);
+        n.put("gflops", flops / 1e9);
+        n.put("median_seconds", median);
+        n.put("gflops_per_second", flops / 1e9 / median);
+        var runs = n.putArray("seconds");
+        for (double s : secs) runs.add(s);
+    }
+}
