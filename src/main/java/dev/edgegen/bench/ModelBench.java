@@ -55,6 +55,7 @@ public final class ModelBench {
             unet.initialize(weights, 0.02f, 1);
             long flops = unet.flops(unetBatch, 64, 64, 77);
             double[] secs = new double[iters];
+            double[] cpu = new double[iters];
             try (NDManager step = weights.newSubManager()) {
                 NDArray x = Randn.randn(step, new Shape(unetBatch, 4, 64, 64), new Random(1));
                 float[] ts = new float[unetBatch];
@@ -63,28 +64,33 @@ public final class ModelBench {
                 NDArray ctx = Randn.randn(step, new Shape(unetBatch, 77, 768), new Random(2));
                 for (int i = 0; i < iters; i++) {
                     long t0 = System.nanoTime();
+                    long c0 = cpuNanos();
                     unet.forward(x, t, ctx).close();
                     secs[i] = (System.nanoTime() - t0) / 1e9;
-                    System.out.printf(Locale.ROOT, "unet forward %d: %.2f s%n", i, secs[i]);
+                    cpu[i] = (cpuNanos() - c0) / 1e9;
+                    System.out.printf(Locale.ROOT, "unet forward %d: %.2f s (process CPU %.2f s)%n", i, secs[i], cpu[i]);
                 }
             }
-            record(result.putObject("unet_sd15"), unetBatch, flops, secs);
+            record(result.putObject("unet_sd15"), unetBatch, flops, secs, cpu);
         }
         try (NDManager weights = NDManager.newBaseManager()) {
             AutoencoderKL vae = new AutoencoderKL(VAEConfig.sd15());
             vae.initialize(weights, 0.02f, 2);
             long flops = vae.decodeFlops(vaeBatch, 64, 64);
             double[] secs = new double[iters];
+            double[] cpu = new double[iters];
             try (NDManager step = weights.newSubManager()) {
                 NDArray z = Randn.randn(step, new Shape(vaeBatch, 4, 64, 64), new Random(3));
                 for (int i = 0; i < iters; i++) {
                     long t0 = System.nanoTime();
+                    long c0 = cpuNanos();
                     vae.decode(z).close();
                     secs[i] = (System.nanoTime() - t0) / 1e9;
-                    System.out.printf(Locale.ROOT, "vae decode %d: %.2f s%n", i, secs[i]);
+                    cpu[i] = (cpuNanos() - c0) / 1e9;
+                    System.out.printf(Locale.ROOT, "vae decode %d: %.2f s (process CPU %.2f s)%n", i, secs[i], cpu[i]);
                 }
             }
-            record(result.putObject("vae_decode_sd15"), vaeBatch, flops, secs);
+            record(result.putObject("vae_decode_sd15"), vaeBatch, flops, secs, cpu);
         }
 
         Files.createDirectories(out);
@@ -92,26 +98,41 @@ public final class ModelBench {
         StringBuilder md = new StringBuilder("# SD-1.5 model speed (random weights, 512x512 image, 64x64 latent, fp32)\n\n")
                 .append("Command: `").append(result.get("command").asText()).append("`  \n")
                 .append(result.get("note").asText()).append(".\n\n")
-                .append("| model | batch | GFLOPs | median s | GFLOP/s |\n|---|---|---|---|---|\n");
+                .append("CPU s is the process's CPU time (all threads) per run; with ").append(result.get("threads").asInt())
+                .append(" cores, CPU s / cores is about what an idle machine would take.\n\n")
+                .append("| model | batch | GFLOPs | median wall s | GFLOP/s (wall) | median CPU s | GFLOP/s per CPU-s |\n|---|---|---|---|---|---|---|\n");
         for (String k : new String[] {"unet_sd15", "vae_decode_sd15"}) {
             var n = result.get(k);
-            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.2f | %.1f |%n", k, n.get("batch").asInt(),
-                    n.get("gflops").asDouble(), n.get("median_seconds").asDouble(), n.get("gflops_per_second").asDouble()));
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.2f | %.1f | %.2f | %.1f |%n", k, n.get("batch").asInt(),
+                    n.get("gflops").asDouble(), n.get("median_seconds").asDouble(), n.get("gflops_per_second").asDouble(),
+                    n.get("median_cpu_seconds").asDouble(), n.get("gflops").asDouble() / n.get("median_cpu_seconds").asDouble()));
         }
         Files.writeString(out.resolve("model_bench.md"), md.toString());
         System.out.print(md);
     }
 
-    private static void record(ObjectNode n, int batch, long flops, double[] secs) {
-        double[] timed = Arrays.copyOfRange(secs, 1, secs.length);
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** Median of all runs but the first (warm-up). */
+    private static double median(double[] runs) {
+        double[] timed = Arrays.copyOfRange(runs, 1, runs.length);
         Arrays.sort(timed);
-        double median = timed.length % 2 == 1 ? timed[timed.length / 2]
-                : (timed[timed.length / 2 - 1] + timed[timed.length / 2]) / 2;
+        return timed.length % 2 == 1 ? timed[timed.length / 2] : (timed[timed.length / 2 - 1] + timed[timed.length / 2]) / 2;
+    }
+
+    private static void record(ObjectNode n, int batch, long flops, double[] secs, double[] cpu) {
+        double median = median(secs);
         n.put("batch", batch);
         n.put("gflops", flops / 1e9);
         n.put("median_seconds", median);
         n.put("gflops_per_second", flops / 1e9 / median);
+        n.put("median_cpu_seconds", median(cpu));
         var runs = n.putArray("seconds");
         for (double s : secs) runs.add(s);
+        var cpuRuns = n.putArray("cpu_seconds");
+        for (double s : cpu) cpuRuns.add(s);
     }
 }

@@ -191,6 +191,9 @@ class UNet2DConditionModelTest {
             assertEquals(arrays + 1, step.getManagedArrays().size(), "only the result is left in the caller's manager");
             assertEquals(weightArrays, weights.getManagedArrays().size(), "nothing attached to the weights' manager");
 
+            NDArray wide = Randn.randn(step, new Shape(1, 4, 6, 10), new Random(4));
+            assertEquals(new Shape(1, 4, 6, 10), u.forward(wide, step.create(new float[] {1f}), ctx.get("0:1")).getShape());
+
             // a single timestep is broadcast over the batch
             float[] b = u.forward(x, step.create(new float[] {10f}), ctx).toFloatArray();
             assertArrayEquals(java.util.Arrays.copyOf(a, a.length / 2), java.util.Arrays.copyOf(b, b.length / 2), 1e-5f);
