@@ -13,13 +13,18 @@ import dev.edgegen.vae.VAEConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.edgegen.unet.BlockCost;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Random;
 
 /**
  * Times one SD-1.5 UNet forward and one VAE decode with random weights (real shapes, 512×512 image,
- * 64×64 latent) and writes docs/results/model_bench.{json,md}.
+ * 64×64 latent) and writes docs/results/model_bench.{json,md} and the UNet's per-block latency table
+ * docs/results/unet_block_latency.{json,md}.
  * Usage: ModelBench [--unet-batch 2] [--vae-batch 1] [--iters 3] [--out docs/results]
  */
 public final class ModelBench {
@@ -56,6 +61,7 @@ public final class ModelBench {
             long flops = unet.flops(unetBatch, 64, 64, 77);
             double[] secs = new double[iters];
             double[] cpu = new double[iters];
+            Map<String, List<Long>> blockNanos = new LinkedHashMap<>();
             try (NDManager step = weights.newSubManager()) {
                 NDArray x = Randn.randn(step, new Shape(unetBatch, 4, 64, 64), new Random(1));
                 float[] ts = new float[unetBatch];
@@ -65,13 +71,17 @@ public final class ModelBench {
                 for (int i = 0; i < iters; i++) {
                     long t0 = System.nanoTime();
                     long c0 = cpuNanos();
-                    unet.forward(x, t, ctx).close();
+                    int run = i;
+                    unet.forward(x, t, ctx, (path, ns) -> {
+                        if (run > 0) blockNanos.computeIfAbsent(path, k -> new java.util.ArrayList<>()).add(ns);
+                    }).close();
                     secs[i] = (System.nanoTime() - t0) / 1e9;
                     cpu[i] = (cpuNanos() - c0) / 1e9;
                     System.out.printf(Locale.ROOT, "unet forward %d: %.2f s (process CPU %.2f s)%n", i, secs[i], cpu[i]);
                 }
             }
             record(result.putObject("unet_sd15"), unetBatch, flops, secs, cpu);
+            writeBlockTable(json, out, unet.blockCosts(unetBatch, 64, 64, 77), blockNanos, unetBatch);
         }
         try (NDManager weights = NDManager.newBaseManager()) {
             AutoencoderKL vae = new AutoencoderKL(VAEConfig.sd15());
@@ -109,6 +119,36 @@ public final class ModelBench {
         }
         Files.writeString(out.resolve("model_bench.md"), md.toString());
         System.out.print(md);
+    }
+
+    /** docs/results/unet_block_latency.{json,md}: per-block median wall time next to its FLOPs and parameters. */
+    private static void writeBlockTable(ObjectMapper json, Path out, List<BlockCost> costs, Map<String, List<Long>> nanos,
+                                        int batch) throws IOException {
+        var rows = json.createArrayNode();
+        StringBuilder md = new StringBuilder("# SD-1.5 UNet per-block latency (batch ").append(batch)
+                .append(", 64x64 latent, 77 context tokens, fp32, random weights)\n\n")
+                .append("From `ModelBench` (see model_bench.md). Up-block resnet times include the skip concatenation.\n\n")
+                .append("| block | params | GFLOPs | median ms | GFLOP/s |\n|---|---|---|---|---|\n");
+        double total = 0;
+        for (BlockCost c : costs) {
+            List<Long> ns = nanos.getOrDefault(c.path(), List.of());
+            double[] ms = ns.stream().mapToDouble(v -> v / 1e6).sorted().toArray();
+            double median = ms.length == 0 ? Double.NaN
+                    : ms.length % 2 == 1 ? ms[ms.length / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
+            total += median;
+            var r = rows.addObject();
+            r.put("path", c.path());
+            r.put("params", c.params());
+            r.put("gflops", c.flops() / 1e9);
+            r.put("median_ms", median);
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.1f | %.1f |%n", c.path(), c.params(), c.flops() / 1e9,
+                    median, c.flops() / 1e6 / median));
+        }
+        md.append(String.format(Locale.ROOT, "| total | | %.1f | %.0f | |%n",
+                costs.stream().mapToLong(BlockCost::flops).sum() / 1e9, total));
+        Files.createDirectories(out);
+        json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("unet_block_latency.json").toFile(), rows);
+        Files.writeString(out.resolve("unet_block_latency.md"), md.toString());
     }
 
     private static long cpuNanos() {

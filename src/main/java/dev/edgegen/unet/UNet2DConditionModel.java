@@ -128,6 +128,11 @@ public final class UNet2DConditionModel extends Module {
      * timesteps: (B) or (1) float32; context: (B, L, crossAttentionDim) → (B, out, h, w), in sample's manager.
      */
     public NDArray forward(NDArray sample, NDArray timesteps, NDArray context) {
+        return forward(sample, timesteps, context, null);
+    }
+
+    /** {@link #forward(NDArray, NDArray, NDArray)} reporting each block's wall time to timer (null: none). */
+    public NDArray forward(NDArray sample, NDArray timesteps, NDArray context, BlockTimer timer) {
         long b = validate(sample, timesteps, context);
         NDManager parent = sample.getManager();
         try (NDManager sub = parent.newSubManager()) {
@@ -135,36 +140,37 @@ public final class UNet2DConditionModel extends Module {
             if (timesteps != sample) timesteps.tempAttach(sub);
             if (context != sample && context != timesteps) context.tempAttach(sub);
             NDArray t = timesteps.getShape().size() == b ? timesteps.reshape(b) : timesteps.reshape(1).repeat(0, b);
-            NDArray temb = timeEmbedding.forward(t);                         // (B, T)
+            NDArray temb = timed("time_embedding", timer, () -> timeEmbedding.forward(t));   // (B, T)
 
             // arrays still needed (the input, skip connections), counted: skipped blocks can push one array twice
             Map<NDArray, Integer> keep = new IdentityHashMap<>();
             keep.put(sample, 1);
             Deque<NDArray> skips = new ArrayDeque<>();
-            NDArray h = convIn.forward(sample);                               // (B, C0, h, w)
+            NDArray h = timed("conv_in", timer, () -> convIn.forward(sample));              // (B, C0, h, w)
             skips.push(h);
             keep.merge(h, 1, Integer::sum);
             for (int i = 0; i < downBlocks.size(); i++) {
                 DownBlock d = downBlocks.get(i);
                 String base = "down_blocks." + i;
                 for (int j = 0; j < d.resnets.size(); j++) {
-                    h = replace(h, resnet(base + ".resnets." + j, d.resnets.get(j), h, temb), keep);
+                    h = replace(h, resnet(base + ".resnets." + j, d.resnets.get(j), h, temb, timer), keep);
                     if (d.attentions != null) {
-                        h = replace(h, attention(base + ".attentions." + j, d.attentions.get(j), h, context), keep);
+                        h = replace(h, attention(base + ".attentions." + j, d.attentions.get(j), h, context, timer), keep);
                     }
                     skips.push(h);
                     keep.merge(h, 1, Integer::sum);
                 }
                 if (d.downsamplers != null) {
-                    h = d.downsamplers.get(0).forward(h);
+                    NDArray in = h;
+                    h = timed(base + ".downsamplers.0", timer, () -> d.downsamplers.get(0).forward(in));
                     skips.push(h);
                     keep.merge(h, 1, Integer::sum);
                 }
             }
             if (midBlock != null) {
-                h = replace(h, resnet("mid_block.resnets.0", midBlock.resnets.get(0), h, temb), keep);
-                h = replace(h, attention("mid_block.attentions.0", midBlock.attentions.get(0), h, context), keep);
-                h = replace(h, resnet("mid_block.resnets.1", midBlock.resnets.get(1), h, temb), keep);
+                h = replace(h, resnet("mid_block.resnets.0", midBlock.resnets.get(0), h, temb, timer), keep);
+                h = replace(h, attention("mid_block.attentions.0", midBlock.attentions.get(0), h, context, timer), keep);
+                h = replace(h, resnet("mid_block.resnets.1", midBlock.resnets.get(1), h, temb, timer), keep);
             }
             for (int i = 0; i < upBlocks.size(); i++) {
                 UpBlock u = upBlocks.get(i);
@@ -172,19 +178,24 @@ public final class UNet2DConditionModel extends Module {
                 for (int j = 0; j < u.resnets.size(); j++) {
                     NDArray s = skips.pop();
                     keep.computeIfPresent(s, (k, c) -> c == 1 ? null : c - 1);
+                    long t0 = System.nanoTime();
                     NDArray cat = h.concat(s, 1);                             // (B, C + Cskip, h, w)
                     if (s != h && !keep.containsKey(s)) s.close();
                     h = replace(h, cat, keep);
-                    h = replace(h, resnet(base + ".resnets." + j, u.resnets.get(j), h, temb), keep);
+                    long concatNanos = System.nanoTime() - t0;
+                    BlockTimer withConcat = timer == null ? null : (p, ns) -> timer.record(p, ns + concatNanos);
+                    h = replace(h, resnet(base + ".resnets." + j, u.resnets.get(j), h, temb, withConcat), keep);
                     if (u.attentions != null) {
-                        h = replace(h, attention(base + ".attentions." + j, u.attentions.get(j), h, context), keep);
+                        h = replace(h, attention(base + ".attentions." + j, u.attentions.get(j), h, context, timer), keep);
                     }
                 }
                 if (u.upsamplers != null) {
-                    h = replace(h, u.upsamplers.get(0).forward(h), keep);
+                    NDArray in = h;
+                    h = replace(h, timed(base + ".upsamplers.0", timer, () -> u.upsamplers.get(0).forward(in)), keep);
                 }
             }
-            NDArray y = convOut.forward(Ops.silu(convNormOut.forward(h)));   // (B, out, h, w)
+            NDArray last = h;
+            NDArray y = timed("conv_out", timer, () -> convOut.forward(Ops.silu(convNormOut.forward(last))));   // (B, out, h, w)
             y.attach(parent);
             return y;
         }
@@ -195,12 +206,20 @@ public final class UNet2DConditionModel extends Module {
         return next;
     }
 
-    private NDArray resnet(String path, ResnetBlock2D r, NDArray h, NDArray temb) {
-        return skipped.contains(path) ? r.shortcut(h) : r.forward(h, temb);
+    private NDArray resnet(String path, ResnetBlock2D r, NDArray h, NDArray temb, BlockTimer timer) {
+        return timed(path, timer, () -> skipped.contains(path) ? r.shortcut(h) : r.forward(h, temb));
     }
 
-    private NDArray attention(String path, Transformer2DModel a, NDArray h, NDArray context) {
-        return skipped.contains(path) ? h : a.forward(h, context);
+    private NDArray attention(String path, Transformer2DModel a, NDArray h, NDArray context, BlockTimer timer) {
+        return timed(path, timer, () -> skipped.contains(path) ? h : a.forward(h, context));
+    }
+
+    private static NDArray timed(String path, BlockTimer timer, java.util.function.Supplier<NDArray> body) {
+        if (timer == null) return body.get();
+        long t0 = System.nanoTime();
+        NDArray y = body.get();
+        timer.record(path, System.nanoTime() - t0);
+        return y;
     }
 
     private long validate(NDArray sample, NDArray timesteps, NDArray context) {

@@ -194,6 +194,14 @@ class UNet2DConditionModelTest {
             NDArray wide = Randn.randn(step, new Shape(1, 4, 6, 10), new Random(4));
             assertEquals(new Shape(1, 4, 6, 10), u.forward(wide, step.create(new float[] {1f}), ctx.get("0:1")).getShape());
 
+            // the block timer reports every block of blockCosts, in order
+            List<String> timed = new java.util.ArrayList<>();
+            u.forward(x, t, ctx, (path, nanos) -> {
+                assertTrue(nanos > 0);
+                timed.add(path);
+            });
+            assertEquals(u.blockCosts(2, 8, 8, 5).stream().map(BlockCost::path).toList(), timed);
+
             // a single timestep is broadcast over the batch
             float[] b = u.forward(x, step.create(new float[] {10f}), ctx).toFloatArray();
             assertArrayEquals(java.util.Arrays.copyOf(a, a.length / 2), java.util.Arrays.copyOf(b, b.length / 2), 1e-5f);
