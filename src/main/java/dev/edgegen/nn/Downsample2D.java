@@ -19,7 +19,7 @@ public final class Downsample2D extends Module {
         conv = register("conv", new Conv2d(in, out, 3, 2, padding));
     }
 
-    /** x: (B, in, H, W) → (B, out, ceil(H/2), ceil(W/2)) for padding 1, floor((H+1-3)/2)+1 for 0. */
+    /** x: (B, in, H, W) → (B, out, ⌈H/2⌉, ⌈W/2⌉) with padding 1, (B, out, ⌊H/2⌋, ⌊W/2⌋) with padding 0. */
     public NDArray forward(NDArray x) {
         if (padding == 0) {
             return Scope.run(x, () -> conv.forward(x.pad(new Shape(0, 1, 0, 1), 0.0)));

@@ -175,13 +175,16 @@ public record UNetConfig(
     private static final List<String[]> UNSUPPORTED_IF_SET = List.of(
             new String[] {"class_embed_type", null}, new String[] {"addition_embed_type", null},
             new String[] {"encoder_hid_dim", null}, new String[] {"time_cond_proj_dim", null},
-            new String[] {"num_class_embeds", null}, new String[] {"time_embedding_type", "positional"},
+            new String[] {"num_class_embeds", null}, new String[] {"time_embedding_dim", null},
+            new String[] {"time_embedding_act_fn", null}, new String[] {"timestep_post_act", null},
+            new String[] {"reverse_transformer_layers_per_block", null}, new String[] {"cross_attention_norm", null},
+            new String[] {"time_embedding_type", "positional"}, new String[] {"attention_type", "default"},
             new String[] {"resnet_time_scale_shift", "default"}, new String[] {"act_fn", "silu"},
             new String[] {"conv_in_kernel", "3"}, new String[] {"conv_out_kernel", "3"},
             new String[] {"only_cross_attention", "false"}, new String[] {"dual_cross_attention", "false"},
             new String[] {"center_input_sample", "false"}, new String[] {"downsample_padding", "1"},
-            new String[] {"mid_block_scale_factor", "1"}, new String[] {"upcast_attention", "false"},
-            new String[] {"resnet_out_scale_factor", "1.0"});
+            new String[] {"mid_block_scale_factor", "1"}, new String[] {"resnet_out_scale_factor", "1.0"},
+            new String[] {"resnet_skip_time_act", "false"});
 
     /** Reads a diffusers {@code unet/config.json}. */
     public static UNetConfig readJson(Path file) {
@@ -192,7 +195,11 @@ public record UNetConfig(
         }
     }
 
-    /** Parses a diffusers UNet2DConditionModel config; {@code source} names it in error messages. */
+    /**
+     * Parses a diffusers UNet2DConditionModel config; {@code source} names it in error messages.
+     * Options that change the network beyond this implementation fail with their name; upcast_attention
+     * is accepted since everything runs in float32.
+     */
     public static UNetConfig fromJson(JsonNode root, String source) {
         if (!root.isObject()) throw new IllegalArgumentException(source + ": UNet config must be a JSON object");
         String cls = root.path("_class_name").asText("UNet2DConditionModel");

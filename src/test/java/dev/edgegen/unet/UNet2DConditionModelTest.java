@@ -149,6 +149,33 @@ class UNet2DConditionModelTest {
     }
 
     @Test
+    void readsAFullDiffusersConfig() throws Exception {
+        // the fields of Nota-NetsPresso/BK-SDM src/unet_config/bk_small/config.json (diffusers 0.15)
+        String bkSmall = """
+                {"_class_name": "UNet2DConditionModel", "_diffusers_version": "0.15.0", "act_fn": "silu",
+                 "attention_head_dim": 8, "block_out_channels": [320, 640, 1280, 1280], "center_input_sample": false,
+                 "class_embed_type": null, "class_embeddings_concat": false, "conv_in_kernel": 3, "conv_out_kernel": 3,
+                 "cross_attention_dim": 768, "cross_attention_norm": null,
+                 "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+                 "downsample_padding": 1, "dual_cross_attention": false, "encoder_hid_dim": null, "flip_sin_to_cos": true,
+                 "freq_shift": 0, "in_channels": 4, "layers_per_block": 1, "mid_block_only_cross_attention": null,
+                 "mid_block_scale_factor": 1, "mid_block_type": null, "norm_eps": 1e-05, "norm_num_groups": 32,
+                 "num_class_embeds": null, "only_cross_attention": false, "out_channels": 4,
+                 "projection_class_embeddings_input_dim": null, "resnet_out_scale_factor": 1.0,
+                 "resnet_skip_time_act": false, "resnet_time_scale_shift": "default", "sample_size": 64,
+                 "time_cond_proj_dim": null, "time_embedding_act_fn": null, "time_embedding_type": "positional",
+                 "timestep_post_act": null,
+                 "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+                 "upcast_attention": false, "use_linear_projection": false}""";
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(UNetConfig.bkSdmSmall(), UNetConfig.fromJson(json.readTree(bkSmall), "bk_small"));
+        // an LCM-distilled UNet adds a guidance projection we do not build: refused by name
+        var e = assertThrows(IllegalArgumentException.class, () -> UNetConfig.fromJson(
+                json.readTree(bkSmall.replace("\"time_cond_proj_dim\": null", "\"time_cond_proj_dim\": 256")), "lcm"));
+        assertTrue(e.getMessage().contains("time_cond_proj_dim"), e.getMessage());
+    }
+
+    @Test
     void badConfigsFailWithClearMessages() {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         String base = """
