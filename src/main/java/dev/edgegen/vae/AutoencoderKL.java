@@ -1,0 +1,80 @@
+package dev.edgegen.vae;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import dev.edgegen.nn.Conv2d;
+import dev.edgegen.nn.Module;
+import dev.edgegen.nn.Scope;
+
+/**
+ * diffusers' AutoencoderKL (the Stable Diffusion VAE). Keys: encoder.*, quant_conv, post_quant_conv,
+ * decoder.*. Latents given to {@link #decode} are already divided by {@link VAEConfig#scalingFactor}.
+ */
+public final class AutoencoderKL extends Module {
+    public final VAEConfig config;
+    public final Encoder encoder;
+    public final Decoder decoder;
+    public final Conv2d quantConv;
+    public final Conv2d postQuantConv;
+
+    public AutoencoderKL(VAEConfig config) {
+        this.config = config;
+        encoder = register("encoder", new Encoder(config));
+        decoder = register("decoder", new Decoder(config));
+        int l = config.latentChannels();
+        quantConv = register("quant_conv", new Conv2d(2 * l, 2 * l, 1, 1, 0));
+        postQuantConv = register("post_quant_conv", new Conv2d(l, l, 1, 1, 0));
+    }
+
+    /** z: (B, latent, h, w) → image (B, out, f·h, f·w), roughly in [-1, 1]. */
+    public NDArray decode(NDArray z) {
+        var s = z.getShape();
+        if (s.dimension() != 4 || s.get(1) != config.latentChannels()) {
+            throw new IllegalArgumentException("VAE decode expects latents (B, " + config.latentChannels() + ", h, w), got " + s);
+        }
+        return Scope.run(z, () -> decoder.forward(postQuantConv.forward(z)));
+    }
+
+    /** x: image (B, in, H, W) in [-1, 1], H and W multiples of the downscale factor → posterior over latents. */
+    public Posterior encode(NDArray x) {
+        var s = x.getShape();
+        int f = config.downscale();
+        if (s.dimension() != 4 || s.get(1) != config.inChannels() || s.get(2) % f != 0 || s.get(3) % f != 0) {
+            throw new IllegalArgumentException("VAE encode expects images (B, " + config.inChannels()
+                    + ", H, W) with H and W multiples of " + f + ", got " + s);
+        }
+        NDManager parent = x.getManager();
+        try (NDManager sub = parent.newSubManager()) {
+            x.tempAttach(sub);
+            NDArray moments = quantConv.forward(encoder.forward(x));   // (B, 2·latent, h, w)
+            NDList parts = moments.split(2, 1);
+            NDArray mean = parts.get(0).duplicate();
+            NDArray logvar = parts.get(1).clip(-30f, 20f);
+            mean.attach(parent);
+            logvar.attach(parent);
+            return new Posterior(mean, logvar);
+        }
+    }
+
+    /** Parameters used by decoding: decoder.* and post_quant_conv. */
+    public long decoderParameterCount() {
+        return decoder.parameterCount() + postQuantConv.parameterCount();
+    }
+
+    /** Parameters used by encoding: encoder.* and quant_conv. */
+    public long encoderParameterCount() {
+        return encoder.parameterCount() + quantConv.parameterCount();
+    }
+
+    /** FLOPs of {@link #decode} at an h×w latent. */
+    public long decodeFlops(int batch, int latentH, int latentW) {
+        return (long) batch * latentH * latentW * postQuantConv.flopsPerOutputPixel() + decoder.flops(batch, latentH, latentW);
+    }
+
+    /** FLOPs of {@link #encode} at an H×W image. */
+    public long encodeFlops(int batch, int height, int width) {
+        int f = config.downscale();
+        return encoder.flops(batch, height, width) + (long) batch * (height / f) * (width / f) * quantConv.flopsPerOutputPixel();
+    }
+}
