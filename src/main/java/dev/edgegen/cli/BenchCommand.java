@@ -43,8 +43,8 @@ final class BenchCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode out = mapper.createObjectNode();
         try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model.resolve(), root)) {
-            int f = sd.vae.config().scaleFactor();
-            int side = sd.unet.config().sampleSize() * f;
+            int f = sd.vae.config.downscale();
+            int side = sd.unet.config.sampleSize() * f;
             int w = width != null ? width : side;
             int h = height != null ? height : side;
             new GenerationRequest("", "", 1, 1, "ddim", 0, w, h, 1, null, 1, null, null, null); // validates w, h
@@ -85,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
             System.err.println("edgegen: decoder...");
             double decMs = Stats.medianMs(1, iterations, () -> {
                 try (NDManager m = root.newSubManager()) {
-                    NDArray z = m.randomNormal(new Shape(1, sd.unet.config().outChannels(), lh, lw));
+                    NDArray z = m.randomNormal(new Shape(1, sd.unet.config.outChannels(), lh, lw));
                     sd.vae.decode(z).getFloat(0, 0, 0, 0);
                 }
             });
@@ -119,9 +119,9 @@ final class BenchCommand implements Callable<Integer> {
 
     private static void unetOnce(StableDiffusion sd, NDManager root, int batch, int lh, int lw, int ctxLen) {
         try (NDManager m = root.newSubManager()) {
-            NDArray x = m.randomNormal(new Shape(batch, sd.unet.config().inChannels(), lh, lw));
+            NDArray x = m.randomNormal(new Shape(batch, sd.unet.config.inChannels(), lh, lw));
             NDArray t = m.full(new Shape(batch), 500f);
-            NDArray ctx = m.randomNormal(new Shape(batch, ctxLen, sd.unet.config().crossAttentionDim()));
+            NDArray ctx = m.randomNormal(new Shape(batch, ctxLen, sd.unet.config.crossAttentionDim()));
             sd.unet.forward(x, t, ctx).getFloat(0, 0, 0, 0);
         }
     }

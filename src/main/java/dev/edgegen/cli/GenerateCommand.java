@@ -88,7 +88,7 @@ final class GenerateCommand implements Callable<Integer> {
             long tl = System.nanoTime();
             StableDiffusion sd = ModelLoader.load(modelPath, root);
             double loadMs = (System.nanoTime() - tl) / 1e6;
-            int native_ = sd.unet.config().sampleSize() * sd.vae.config().scaleFactor();
+            int native_ = sd.unet.config.sampleSize() * sd.vae.config.downscale();
             GenerationRequest r = new GenerationRequest(prompt, negativePrompt, steps, cfgScale, sampler, s,
                     width != null ? width : native_, height != null ? height : native_, batch,
                     initImage, strength, latents, promptEmbeds, negativePromptEmbeds);

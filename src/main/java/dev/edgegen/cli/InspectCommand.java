@@ -45,10 +45,10 @@ final class InspectCommand implements Callable<Integer> {
         UNet2DConditionModel unet = new UNet2DConditionModel(c.unet());
         AutoencoderKL vae = new AutoencoderKL(c.vae());
         ClipTextModel text = new ClipTextModel(c.text());
-        int side = c.unet().sampleSize() * c.vae().scaleFactor();
+        int side = c.unet().sampleSize() * c.vae().downscale();
         int w = width != null ? width : side;
         int h = height != null ? height : side;
-        int f = c.vae().scaleFactor();
+        int f = c.vae().downscale();
         if (w % f != 0 || h % f != 0) {
             throw new IllegalArgumentException("width and height must be multiples of " + f + " (got " + w + "x" + h + ")");
         }
@@ -63,8 +63,9 @@ final class InspectCommand implements Callable<Integer> {
                 c.text().numHiddenLayers(), c.text().hiddenSize());
         o.p("unet             %,15d params  %9.1f GFLOPs/eval (batch 1), %9.1f (batch 2, one CFG step)%n",
                 unet.parameterCount(), unet1, unet2);
-        o.p("vae decoder      %,15d params  %9.1f GFLOPs/decode%n", vae.decoderParameterCount(), dec);
-        o.p("vae encoder      %,15d params%n", vae.parameterCount() - vae.decoderParameterCount());
+        o.p("vae decoder      %,15d params  %9.1f GFLOPs/decode  (decoder.*; %,d with post_quant_conv)%n",
+                vae.decoder.parameterCount(), dec, vae.decoderParameterCount());
+        o.p("vae encoder      %,15d params  %9.1f GFLOPs/encode%n", vae.encoderParameterCount(), vae.encodeFlops(1, h, w) / 1e9);
         return 0;
     }
 

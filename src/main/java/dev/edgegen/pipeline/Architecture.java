@@ -5,6 +5,7 @@ import dev.edgegen.text.ClipTextConfig;
 import dev.edgegen.unet.UNetConfig;
 import dev.edgegen.vae.VAEConfig;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** Named model layouts `edgegen init` and `inspect --arch` know: each is a set of configs. */
@@ -13,7 +14,8 @@ public enum Architecture {
     BK_SDM_SMALL("bk-sdm-small", UNetConfig.bkSdmSmall(), VAEConfig.sd15(), ClipTextConfig.vitL14()),
     BK_SDM_TINY("bk-sdm-tiny", UNetConfig.bkSdmTiny(), VAEConfig.sd15(), ClipTextConfig.vitL14()),
     /** A few-hundred-thousand-parameter model for tests and first runs: 64x64 images. */
-    TINY("tiny", UNetConfig.tiny(), VAEConfig.tiny(), ClipTextConfig.tiny());
+    TINY("tiny", UNetConfig.tiny(), new VAEConfig(3, 3, 4, List.of(16, 32, 32, 32), 1, 8, 0.18215f, 64),
+            ClipTextConfig.tiny());
 
     public final String cliName;
     public final UNetConfig unet;

@@ -40,7 +40,7 @@ public final class ClipTextEncoder implements TextEncoder {
 
     @Override
     public int hiddenSize() {
-        return model.config().hiddenSize();
+        return model.config.hiddenSize();
     }
 
     @Override

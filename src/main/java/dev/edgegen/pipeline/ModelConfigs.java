@@ -13,8 +13,8 @@ public record ModelConfigs(String name, UNetConfig unet, VAEConfig vae, ClipText
             throw new IllegalArgumentException(dir + " is not a model directory (single-file checkpoints are SD-1.5: use --arch sd15)");
         }
         return new ModelConfigs(dir.getFileName().toString(),
-                UNetConfig.read(dir.resolve("unet/config.json")),
-                VAEConfig.read(dir.resolve("vae/config.json")),
+                UNetConfig.readJson(dir.resolve("unet/config.json")),
+                VAEConfig.readJson(dir.resolve("vae/config.json")),
                 ClipTextConfig.read(dir.resolve("text_encoder/config.json")));
     }
 }

@@ -53,8 +53,8 @@ public final class ModelLoader {
             throw new IllegalArgumentException(dir + " is not a diffusers model directory: model_index.json is missing");
         }
         readJson(index);
-        UNetConfig unetConfig = UNetConfig.read(require(dir.resolve("unet/config.json")));
-        VAEConfig vaeConfig = VAEConfig.read(require(dir.resolve("vae/config.json")));
+        UNetConfig unetConfig = UNetConfig.readJson(require(dir.resolve("unet/config.json")));
+        VAEConfig vaeConfig = VAEConfig.readJson(require(dir.resolve("vae/config.json")));
         SchedulerConfig schedulerConfig = SchedulerConfig.read(require(dir.resolve("scheduler/scheduler_config.json")));
         TextEncoder text = loadTextEncoder(dir, weights);
 

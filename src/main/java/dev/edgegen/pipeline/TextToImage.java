@@ -54,13 +54,13 @@ public final class TextToImage {
             double textMs = (System.nanoTime() - te) / 1e6;
 
             // 2. Initial latents (B, 4, h, w).
-            int f = model.vae.config().scaleFactor();
+            int f = model.vae.config.downscale();
             if (r.width() % f != 0 || r.height() % f != 0) {
                 throw new IllegalArgumentException("width and height must be multiples of " + f + " for this model");
             }
             int h = r.height() / f;
             int w = r.width() / f;
-            int ch = model.unet.config().inChannels();
+            int ch = model.unet.config.inChannels();
             Shape latentShape = new Shape(r.batch(), ch, h, w);
             Random noiseRng = new Random(r.seed());
             NDArray noise = r.latents() != null
@@ -73,7 +73,7 @@ public final class TextToImage {
                 start = scheduler.startIndex(r.strength());
                 NDArray image = Images.toArray(resized(Images.readImage(r.initImage()), r.width(), r.height()), run); // (3, H, W) in [0, 1]
                 NDArray batchImage = image.mul(2).sub(1).expandDims(0).repeat(0, r.batch());
-                NDArray z = model.vae.encode(batchImage).sample(noiseRng).mul(model.vae.config().scalingFactor());
+                NDArray z = model.vae.encode(batchImage).sample(noiseRng).mul(model.vae.config.scalingFactor());
                 x = start >= r.steps() ? z : scheduler.addNoise(z, noise, start);
             } else {
                 x = noise.mul(scheduler.initNoiseSigma());
@@ -85,16 +85,20 @@ public final class TextToImage {
             float[] timesteps = scheduler.timesteps();
             int calls = 0;
             for (int i = start; i < timesteps.length; i++) {
+                NDArray eps;
                 try (NDManager step = run.newSubManager()) {
+                    // UNet intermediates live in the step scope; only the prediction survives it.
                     x.tempAttach(step);
                     context.tempAttach(step);
-                    NDArray in = scheduler.scaleModelInput(x, i);
-                    NDArray eps = predict(in, timesteps[i], context, r, step);
-                    calls++;
-                    NDArray next = scheduler.step(eps, i, x, stepRng);
-                    next.attach(run);
-                    x = next;
+                    eps = predict(scheduler.scaleModelInput(x, i), timesteps[i], context, r, step);
+                    eps.attach(run);
                 }
+                calls++;
+                // The sampler's result and any state it keeps (DPM's previous estimate) belong to the run.
+                NDArray next = scheduler.step(eps, i, x, stepRng);
+                eps.close();
+                if (next != x) x.close();
+                x = next;
                 if (listener != null) listener.onStep(i - start + 1, timesteps.length - start, timesteps[i]);
             }
             double unetMs = (System.nanoTime() - tu) / 1e6;
@@ -111,7 +115,7 @@ public final class TextToImage {
                 try (NDManager dec = run.newSubManager()) {
                     NDArray zb = x.get(b).expandDims(0);
                     zb.attach(dec);
-                    NDArray img = model.vae.decode(zb.div(model.vae.config().scalingFactor()));
+                    NDArray img = model.vae.decode(zb.div(model.vae.config.scalingFactor()));
                     images.addAll(Images.fromBatch(img));
                 }
             }
