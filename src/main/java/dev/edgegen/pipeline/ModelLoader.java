@@ -125,6 +125,9 @@ public final class ModelLoader {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             tensors = f.loadAll(weights);
             if (component.equals("vae")) tensors = LdmKeyMap.normalizeDiffusersVae(tensors);
+            // Older transformers checkpoints carry this constant buffer; it is not a weight.
+            NDArray ids = tensors.remove("text_model.embeddings.position_ids");
+            if (ids != null) ids.close();
         }
         report(module.load(tensors), component, file);
     }
