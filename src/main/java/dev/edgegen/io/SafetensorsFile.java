@@ -227,6 +227,7 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin, t.byteSize());
             copy.put(mapped).flip();
+            unmap(mapped);
         } catch (IOException e) {
             throw new WeightsException(path.getFileName() + ": cannot read tensor '" + name + "': " + e.getMessage(), e);
         }
@@ -241,6 +242,32 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             case BF16 -> manager.create(bf16ToF32(copy), t.shape);
         };
+    }
+
+    /**
+     * Releases a mapping now instead of at some later GC: mapped pages count towards the process's
+     * resident memory, and a 4 GB checkpoint would otherwise be resident twice while loading.
+     */
+    private static void unmap(MappedByteBuffer mapped) {
+        if (UNSAFE != null) {
+            try {
+                UNSAFE.getClass().getMethod("invokeCleaner", ByteBuffer.class).invoke(UNSAFE, mapped);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // Not fatal: the mapping is released when the buffer is collected.
+            }
+        }
+    }
+
+    private static final Object UNSAFE = findUnsafe();
+
+    private static Object findUnsafe() {
+        try {
+            java.lang.reflect.Field f = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return f.get(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** bfloat16 is the upper half of a float32: widen by shifting the bits. */
