@@ -37,6 +37,7 @@ public final class AttentionBench {
     /** The implementations compared; only {@code forward} ships, the others are the baselines it beat. */
     enum Impl {
         FUSED("Attention.forward: torch SDPA (fused CPU flash) via TorchScript"),
+        VECTOR("flash-style Java kernel, Vector API, 2 threads"),
         CHUNKED_256("per-(batch,head) 256-query chunks, DJL ops"),
         CHUNKED_1024("per-(batch,head) 1024-query chunks, DJL ops"),
         PLAIN("plain batched (Attention.reference)");
@@ -53,6 +54,7 @@ public final class AttentionBench {
                 case CHUNKED_256 -> chunked(q, k, v, heads, 256);
                 case CHUNKED_1024 -> chunked(q, k, v, heads, 1024);
                 case FUSED -> Attention.forward(q, k, v, heads, false);
+                case VECTOR -> dev.edgegen.tensor.VectorAttention.forward(q, k, v, heads, false);
             };
         }
     }
@@ -89,9 +91,11 @@ public final class AttentionBench {
         // allocations in the same process for seconds, which would bias whatever is measured next
         List<Map<String, Object>> results = new ArrayList<>();
         for (int r = 0; r < runs; r++) {
-            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                    "-cp", System.getProperty("java.class.path"), AttentionBench.class.getName(), "--child",
-                    "--iters", String.valueOf(iters)));
+            List<String> cmd = new ArrayList<>();
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AttentionBench.class.getName(),
+                    "--child", "--iters", String.valueOf(iters)));
             impls.forEach(i -> cmd.addAll(List.of("--impl", i.name())));
             cmd.addAll(shapes);
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
