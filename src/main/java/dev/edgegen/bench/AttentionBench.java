@@ -141,7 +141,10 @@ public final class AttentionBench {
         return spec;
     }
 
-    private static Map<String, Object> measureRun(List<String> shapes, List<Impl> impls, int iters) {
+    private static Map<String, Object> measureRun(List<String> shapes, List<Impl> impls, int iters)
+            throws IOException {
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("loadAverageStart", loadAverage());
         List<Map<String, Object>> rows = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Random rng = new Random(1);
@@ -156,7 +159,14 @@ public final class AttentionBench {
                 }
             }
         }
-        return Map.of("results", rows);
+        run.put("loadAverageEnd", loadAverage());
+        run.put("results", rows);
+        return run;
+    }
+
+    /** 1-minute load average: the machine is shared, and a load above the core count inflates every time. */
+    private static double loadAverage() throws IOException {
+        return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
     }
 
     /**
@@ -252,7 +262,11 @@ public final class AttentionBench {
         md.append("Date: ").append(report.get("date")).append(", ").append(report.get("cores")).append(" cores, fp32.  \n");
         md.append("Shapes are B,N,M,C,heads (q (B,N,C), k and v (B,M,C)); ").append(report.get("statistic"))
                 .append("; the table shows medians over runs.\n\n");
-        md.append("| shape | implementation | GFLOP/s | matmul GFLOP/s | vs matmul | ratio per run |\n");
+        md.append("1-minute load average per run (start → end), on ").append(report.get("cores")).append(" cores: ");
+        for (Map<String, Object> run : (List<Map<String, Object>>) report.get("runs")) {
+            md.append(run.get("loadAverageStart")).append(" → ").append(run.get("loadAverageEnd")).append("; ");
+        }
+        md.append("\n\n| shape | implementation | GFLOP/s | matmul GFLOP/s | vs matmul | ratio per run |\n");
         md.append("|---|---|---|---|---|---|\n");
         for (Map<String, Object> row : (List<Map<String, Object>>) report.get("summary")) {
             md.append("| ").append(row.get("shape")).append(" | ").append(row.get("description")).append(" | ")

@@ -121,6 +121,35 @@ class AttentionTest {
     }
 
     @Test
+    void repeatedCallsDoNotGrowNativeMemory() throws java.io.IOException {
+        Random rng = new Random(13);
+        try (NDManager root = NDManager.newBaseManager("PyTorch")) {
+            NDArray q = randn(root, rng, QK_STD, 2, 512, 320);   // each output is 1.3 MB
+            long baseline = 0;
+            for (int i = 0; i < 200; i++) {
+                if (i == 20) {
+                    baseline = residentKb();
+                }
+                try (NDManager step = root.newSubManager()) {
+                    q.tempAttach(step);
+                    Attention.forward(q, q, q, 8, i % 2 == 0);
+                }
+            }
+            long growthMb = (residentKb() - baseline) / 1024;
+            assertTrue(growthMb < 60, "resident memory grew by " + growthMb + " MB over 180 calls");
+        }
+    }
+
+    private static long residentKb() throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    }
+
+    @Test
     void badShapesAreRejectedWithClearMessages() {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             NDArray q = manager.zeros(new Shape(2, 10, 64));
