@@ -1,10 +1,28 @@
 package dev.edgegen.tensor;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * Multi-head scaled dot-product attention, the UNet's and the text encoders' hot spot.
  * q (B, N, H·D), k and v (B, M, H·D) → (B, N, H·D); softmax(q kᵀ / √D) v per head.
+ *
+ * <p>{@link #forward} runs PyTorch's fused CPU flash attention ({@code scaled_dot_product_attention},
+ * which never materialises the (N, M) score matrix) through a two-line TorchScript module that
+ * {@link TorchScriptArchive} writes in memory at first use; DJL exposes no such op directly.
+ * Measured in docs/results/attention-bench.md.
  */
 public final class Attention {
     private Attention() {}
@@ -28,14 +46,85 @@ public final class Attention {
     }
 
     /** (N, M) additive mask: 0 where key j ≤ query i, -1e9 above the diagonal. */
-    static NDArray causalMask(ai.djl.ndarray.NDManager manager, long n, long m) {
+    static NDArray causalMask(NDManager manager, long n, long m) {
         NDArray rows = manager.arange((float) n).reshape(n, 1);
         NDArray cols = manager.arange((float) m).reshape(1, m);
-        return cols.gt(rows).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(-1e9f);
+        return cols.gt(rows).toType(DataType.FLOAT32, false).mul(-1e9f);
     }
 
-    /** The fast path used by the models; same contract as {@link #reference}. */
+    /**
+     * The fast path used by the models; same contract as {@link #reference} (causal: query i sees
+     * keys j ≤ i). The result is attached to q's manager; gradients flow when gradient mode is on.
+     */
     public static NDArray forward(NDArray q, NDArray k, NDArray v, int heads, boolean causal) {
-        return reference(q, k, v, heads, causal);
+        long d = checkShapes(q, k, v, heads);
+        Shape qs = q.getShape();
+        long b = qs.get(0);
+        long n = qs.get(1);
+        long m = k.getShape().get(1);
+        PtSymbolBlock module = causal ? Modules.CAUSAL : Modules.FULL;
+        NDList heads4 = new NDList(
+                splitHeads(q, b, n, heads, d),                            // (B, H, N, D) views
+                splitHeads(k, b, m, heads, d),                            // (B, H, M, D)
+                splitHeads(v, b, m, heads, d));                           // (B, H, M, D)
+        NDArray out = IValueUtils.forward(module, heads4, JniUtils.isGradMode()).singletonOrThrow();
+        NDArray merged = out.transpose(0, 2, 1, 3);                       // (B, N, H, D)
+        NDArray result = merged.reshape(qs);                              // (B, N, H·D)
+        heads4.close();
+        out.close();
+        merged.close();
+        return result;
+    }
+
+    /** x (B, L, H·D) → strided view (B, H, L, D), no copy. */
+    private static NDArray splitHeads(NDArray x, long b, long len, int heads, long d) {
+        NDArray split = x.reshape(b, len, heads, d);                      // (B, L, H, D)
+        NDArray view = split.transpose(0, 2, 1, 3);
+        split.close();
+        return view;
+    }
+
+    /** Validates the shapes and returns the head size D. */
+    private static long checkShapes(NDArray q, NDArray k, NDArray v, int heads) {
+        Shape qs = q.getShape();
+        Shape ks = k.getShape();
+        if (qs.dimension() != 3 || ks.dimension() != 3 || !ks.equals(v.getShape())) {
+            throw new IllegalArgumentException("attention expects q (B, N, H*D) and k, v (B, M, H*D) of equal shape;"
+                    + " got q " + qs + ", k " + ks + ", v " + v.getShape());
+        }
+        if (qs.get(0) != ks.get(0) || qs.get(2) != ks.get(2)) {
+            throw new IllegalArgumentException("attention: q " + qs + " and k " + ks
+                    + " must agree in batch (dim 0) and width H*D (dim 2)");
+        }
+        if (heads <= 0 || qs.get(2) % heads != 0) {
+            throw new IllegalArgumentException("attention: width " + qs.get(2) + " is not divisible by heads=" + heads);
+        }
+        if (!(q instanceof PtNDArray) || !(k instanceof PtNDArray) || !(v instanceof PtNDArray)) {
+            throw new IllegalArgumentException("attention needs PyTorch-engine arrays; got " + q.getClass().getName()
+                    + " (create them with a PyTorch NDManager)");
+        }
+        return qs.get(2) / heads;
+    }
+
+    /** The two TorchScript modules, compiled by libtorch on first use and kept for the process. */
+    private static final class Modules {
+        static final PtSymbolBlock FULL = load("Sdpa", "False");
+        static final PtSymbolBlock CAUSAL = load("CausalSdpa", "True");
+
+        private static PtSymbolBlock load(String className, String isCausal) {
+            String source = "class " + className + "(Module):\n"
+                    + "  __parameters__ = []\n"
+                    + "  __buffers__ = []\n"
+                    + "  training : bool\n"
+                    + "  def forward(self: __torch__." + className + ", q: Tensor, k: Tensor, v: Tensor) -> Tensor:\n"
+                    + "    return torch.scaled_dot_product_attention(q, k, v, None, 0., " + isCausal + ")\n";
+            byte[] archive = new TorchScriptArchive(className, source).toBytes();
+            PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+            try {
+                return JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 }
