@@ -87,4 +87,21 @@ class TextToImageTest {
         TextToImage.Result i2i = new TextToImage(sd).generate(r, null);
         assertEquals(3, i2i.timings().unetCalls());
     }
+
+    @Test
+    void nativeArraysStayFlatAcrossStepsAndNoneOutliveTheRun() {
+        for (String sampler : new String[] {"ddim", "dpmpp_2m", "euler_a"}) {
+            int before = sd.manager().getManagedArrays().size();
+            java.util.List<Integer> alive = new java.util.ArrayList<>();
+            GenerationRequest r = new GenerationRequest("a red apple", "", 8, 5f, sampler, 1, 64, 64, 1,
+                    null, 0.75f, null, null, null);
+            new TextToImage(sd).generate(r, (i, n, t) -> alive.add(sd.manager().getManagedArrays().size()));
+            assertEquals(before, sd.manager().getManagedArrays().size(), sampler + ": arrays left after the run");
+            assertTrue(alive.get(2) > before, "the count must see the run scope: " + alive + " vs " + before);
+            // From the third step on (DPM keeps one previous estimate) the count must not grow.
+            for (int i = 3; i < alive.size(); i++) {
+                assertEquals(alive.get(2), alive.get(i), sampler + ": arrays alive per step " + alive);
+            }
+        }
+    }
 }
