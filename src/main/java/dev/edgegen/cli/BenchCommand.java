@@ -34,7 +34,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--memory-steps", description = "Also run a full generation of N steps and record RSS after each (default: off).")
     int memorySteps = 0;
 
-    @Option(names = "--json", description = "Write the results as JSON here.")
+    @Option(names = "--json", description = "Write the results as JSON here, and a markdown table beside it (.md).")
     Path json;
 
     @Override
@@ -113,8 +113,39 @@ final class BenchCommand implements Callable<Integer> {
         System.out.println(text);
         if (json != null) {
             java.nio.file.Files.writeString(json, text + "\n");
+            String name = json.getFileName().toString().replaceFirst("\\.json$", "") + ".md";
+            java.nio.file.Files.writeString(json.resolveSibling(name), markdown(out));
         }
         return 0;
+    }
+
+    /** A short table of the results, for docs/results. */
+    static String markdown(ObjectNode o) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(java.util.Locale.ROOT, "# edgegen bench: %s, %dx%d%n%n", o.get("model").asText(),
+                o.get("width").asInt(), o.get("height").asInt()));
+        sb.append(String.format(java.util.Locale.ROOT,
+                "Same-run ceiling: 4096³ fp32 matmul at %.1f GFLOP/s; %d threads; median of %d runs after a warm-up.%n%n",
+                o.get("matmul_4096_gflops").asDouble(), o.get("threads").asInt(), o.get("iterations").asInt()));
+        sb.append("| component | ms | GFLOP | GFLOP/s | vs matmul |\n|---|---|---|---|---|\n");
+        sb.append(String.format(java.util.Locale.ROOT, "| text encoder (2 prompts) | %.0f | | | |%n",
+                o.get("text_encoder_ms_batch2").asDouble()));
+        for (var u : o.get("unet")) {
+            sb.append(String.format(java.util.Locale.ROOT, "| UNet, batch %d | %.0f | %.1f | %.1f | %.0f%% |%n",
+                    u.get("batch").asInt(), u.get("ms").asDouble(), u.get("gflop").asDouble(),
+                    u.get("gflops_per_s").asDouble(), 100 * u.get("fraction_of_matmul").asDouble()));
+        }
+        var d = o.get("decoder");
+        sb.append(String.format(java.util.Locale.ROOT, "| VAE decode | %.0f | %.1f | %.1f | %.0f%% |%n",
+                d.get("ms").asDouble(), d.get("gflop").asDouble(), d.get("gflops_per_s").asDouble(),
+                100 * d.get("fraction_of_matmul").asDouble()));
+        if (o.has("rss_mb_after_step")) {
+            var r = o.get("rss_mb_after_step");
+            sb.append(String.format(java.util.Locale.ROOT, "%nRSS during a %d-step generation: %d MB after step 1, %d MB after the last.%n",
+                    r.size(), r.get(0).asLong(), r.get(r.size() - 1).asLong()));
+        }
+        sb.append(String.format(java.util.Locale.ROOT, "%nPeak RSS: %d MB.%n", o.get("peak_rss_mb").asLong()));
+        return sb.toString();
     }
 
     private static void unetOnce(StableDiffusion sd, NDManager root, int batch, int lh, int lw, int ctxLen) {
