@@ -33,15 +33,11 @@ public final class AttentionBench {
     private static final List<String> DEFAULT_SHAPES =
             List.of("2,4096,4096,320,8", "2,1024,1024,640,8", "2,256,256,1280,8", "2,4096,77,320,8");
 
-    /** Runs the Java kernel's parallel stream; sized by --threads (default: the common pool, 2 threads here). */
-    private static java.util.concurrent.ForkJoinPool vectorPool = java.util.concurrent.ForkJoinPool.commonPool();
-
     private AttentionBench() {}
 
     /** The implementations compared; only {@code forward} ships, the others are the baselines it beat. */
     enum Impl {
         FUSED("Attention.forward: torch SDPA (fused CPU flash) via TorchScript"),
-        VECTOR("flash-style Java kernel, Vector API, 2 threads"),
         CHUNKED_256("per-(batch,head) 256-query chunks, DJL ops"),
         CHUNKED_1024("per-(batch,head) 1024-query chunks, DJL ops"),
         PLAIN("plain batched (Attention.reference)");
@@ -58,7 +54,6 @@ public final class AttentionBench {
                 case CHUNKED_256 -> chunked(q, k, v, heads, 256);
                 case CHUNKED_1024 -> chunked(q, k, v, heads, 1024);
                 case FUSED -> Attention.forward(q, k, v, heads, false);
-                case VECTOR -> vectorPool.submit(() -> dev.edgegen.tensor.VectorAttention.forward(q, k, v, heads, false)).join();
             };
         }
     }
@@ -96,7 +91,6 @@ public final class AttentionBench {
                 try (NDManager init = NDManager.newBaseManager("PyTorch")) {
                     ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
                 }
-                vectorPool = new java.util.concurrent.ForkJoinPool(threads);
             }
             System.out.println(json.writeValueAsString(measureRun(shapes, impls, iters)));
             return;
