@@ -24,9 +24,10 @@ import java.util.Random;
  * GFLOP/s of attention implementations at SD-1.5 UNet shapes, against a 4096³ matmul measured in the
  * same run (the machine's practical ceiling). Attention FLOPs = 4·B·N·M·H·D (q kᵀ and p v).
  *
- * <p>Usage: {@code AttentionBench [--runs R] [--iters K] [--out DIR] [--impl NAME ...] [B,N,M,C,heads ...]};
+ * <p>Usage: {@code AttentionBench [--runs R] [--iters K] [--threads T] [--out DIR] [--name FILE]
+ * [--impl NAME ...] [B,N,M,C,heads ...]};
  * default shapes are the SD-1.5 self-attention at 64², 32², 16² latents and the 64² cross-attention
- * (projected to 320), batch 2. Each run is a fresh JVM; {@code --out} writes attention-bench.json and .md.
+ * (projected to 320), batch 2. Each run is a fresh JVM; {@code --out} writes FILE.json and FILE.md.
  */
 public final class AttentionBench {
     private static final List<String> DEFAULT_SHAPES =
@@ -37,7 +38,6 @@ public final class AttentionBench {
     /** The implementations compared; only {@code forward} ships, the others are the baselines it beat. */
     enum Impl {
         FUSED("Attention.forward: torch SDPA (fused CPU flash) via TorchScript"),
-        VECTOR("flash-style Java kernel, Vector API, 2 threads"),
         CHUNKED_256("per-(batch,head) 256-query chunks, DJL ops"),
         CHUNKED_1024("per-(batch,head) 1024-query chunks, DJL ops"),
         PLAIN("plain batched (Attention.reference)");
@@ -54,7 +54,6 @@ public final class AttentionBench {
                 case CHUNKED_256 -> chunked(q, k, v, heads, 256);
                 case CHUNKED_1024 -> chunked(q, k, v, heads, 1024);
                 case FUSED -> Attention.forward(q, k, v, heads, false);
-                case VECTOR -> dev.edgegen.tensor.VectorAttention.forward(q, k, v, heads, false);
             };
         }
     }
@@ -64,6 +63,8 @@ public final class AttentionBench {
         int runs = 3;
         Path out = null;
         boolean child = false;
+        int threads = 0;
+        String name = "attention-bench";
         List<String> shapes = new ArrayList<>();
         List<Impl> impls = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -73,6 +74,8 @@ public final class AttentionBench {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--impl" -> impls.add(Impl.valueOf(args[++i]));
                 case "--child" -> child = true;
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--name" -> name = args[++i];
                 default -> shapes.add(checkShape(args[i]));
             }
         }
@@ -84,6 +87,11 @@ public final class AttentionBench {
         }
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         if (child) {
+            if (threads > 0) {
+                try (NDManager init = NDManager.newBaseManager("PyTorch")) {
+                    ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+                }
+            }
             System.out.println(json.writeValueAsString(measureRun(shapes, impls, iters)));
             return;
         }
@@ -95,7 +103,7 @@ public final class AttentionBench {
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
             cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AttentionBench.class.getName(),
-                    "--child", "--iters", String.valueOf(iters)));
+                    "--child", "--iters", String.valueOf(iters), "--threads", String.valueOf(threads)));
             impls.forEach(i -> cmd.addAll(List.of("--impl", i.name())));
             cmd.addAll(shapes);
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -113,6 +121,7 @@ public final class AttentionBench {
                 + String.join(" ", args));
         report.put("date", Instant.now().toString());
         report.put("cores", Runtime.getRuntime().availableProcessors());
+        report.put("threads", threads > 0 ? String.valueOf(threads) : "engine default (2 here)");
         report.put("flops", "attention 4*B*N*M*C (q k^T and p v), matmul 2*4096^3");
         report.put("statistic", "per run: " + iters + " timed attention calls, each followed by a timed 4096^3 "
                 + "matmul (after one warm-up of each); ratio = median over the pairs of attention/matmul GFLOP/s");
@@ -122,8 +131,8 @@ public final class AttentionBench {
         System.out.println(table);
         if (out != null) {
             Files.createDirectories(out);
-            json.writeValue(out.resolve("attention-bench.json").toFile(), report);
-            Files.writeString(out.resolve("attention-bench.md"), table);
+            json.writeValue(out.resolve(name + ".json").toFile(), report);
+            Files.writeString(out.resolve(name + ".md"), table);
         }
     }
 
@@ -259,7 +268,8 @@ public final class AttentionBench {
     private static String markdown(Map<String, Object> report, List<String> shapes, List<Impl> impls) {
         StringBuilder md = new StringBuilder("# Attention benchmark\n\n");
         md.append("Command: `").append(report.get("command")).append("`  \n");
-        md.append("Date: ").append(report.get("date")).append(", ").append(report.get("cores")).append(" cores, fp32.  \n");
+        md.append("Date: ").append(report.get("date")).append(", ").append(report.get("cores"))
+                .append(" cores, threads: ").append(report.get("threads")).append(", fp32.  \n");
         md.append("Shapes are B,N,M,C,heads (q (B,N,C), k and v (B,M,C)); ").append(report.get("statistic"))
                 .append("; the table shows medians over runs.\n\n");
         md.append("1-minute load average per run (start → end), on ").append(report.get("cores")).append(" cores: ");
