@@ -13,6 +13,11 @@ import dev.edgegen.pipeline.ModelLoader;
 import dev.edgegen.pipeline.StableDiffusion;
 import dev.edgegen.pipeline.TextToImage;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import dev.edgegen.unet.BlockCost;
+import dev.edgegen.unet.BlockTimer;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -33,6 +38,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--memory-steps", description = "Also run a full generation of N steps and record RSS after each (default: off).")
     int memorySteps = 0;
+
+    @Option(names = "--blocks", description = "Also time every UNet block at batch 2 (SnapFusion's latency lookup table).")
+    boolean blocks;
 
     @Option(names = "--json", description = "Write the results as JSON here, and a markdown table beside it (.md).")
     Path json;
@@ -70,9 +78,12 @@ final class BenchCommand implements Callable<Integer> {
             out.put("text_encoder_ms_batch2", round(textMs));
 
             ArrayNode unets = out.putArray("unet");
+            Map<String, List<Double>> blockMs = new LinkedHashMap<>();
             for (int batch : new int[] {1, 2}) {
                 System.err.printf("edgegen: unet, batch %d...%n", batch);
-                double ms = Stats.medianMs(1, iterations, () -> unetOnce(sd, root, batch, lh, lw, ctxLen));
+                BlockTimer timer = blocks && batch == 2
+                        ? (path, ns) -> blockMs.computeIfAbsent(path, k -> new ArrayList<>()).add(ns / 1e6) : null;
+                double ms = Stats.medianMs(1, iterations, () -> unetOnce(sd, root, batch, lh, lw, ctxLen, timer));
                 double gflop = sd.unet.flops(batch, lh, lw, ctxLen) / 1e9;
                 ObjectNode u = unets.addObject();
                 u.put("batch", batch);
@@ -80,6 +91,19 @@ final class BenchCommand implements Callable<Integer> {
                 u.put("gflop", round(gflop));
                 u.put("gflops_per_s", round(gflop / (ms / 1e3)));
                 u.put("fraction_of_matmul", round(gflop / (ms / 1e3) / ceiling));
+            }
+
+            if (blocks) {
+                ArrayNode rows = out.putArray("unet_blocks_batch2");
+                for (BlockCost c : sd.unet.blockCosts(2, lh, lw, ctxLen)) {
+                    List<Double> ms = blockMs.getOrDefault(c.path(), List.of());
+                    ObjectNode row = rows.addObject();
+                    row.put("path", c.path());
+                    row.put("params", c.params());
+                    row.put("gflop", round(c.flops() / 1e9));
+                    row.put("ms", ms.isEmpty() ? Double.NaN
+                            : round(Stats.median(ms.stream().mapToDouble(Double::doubleValue).toArray())));
+                }
             }
 
             System.err.println("edgegen: decoder...");
@@ -144,16 +168,26 @@ final class BenchCommand implements Callable<Integer> {
             sb.append(String.format(java.util.Locale.ROOT, "%nRSS during a %d-step generation: %d MB after step 1, %d MB after the last.%n",
                     r.size(), r.get(0).asLong(), r.get(r.size() - 1).asLong()));
         }
+        if (o.has("unet_blocks_batch2")) {
+            sb.append("\n## UNet blocks, batch 2 (median ms; the first run is a warm-up)\n\n")
+                    .append("| block | params | GFLOP | ms | GFLOP/s |\n|---|---|---|---|---|\n");
+            for (var b : o.get("unet_blocks_batch2")) {
+                double ms = b.get("ms").asDouble();
+                sb.append(String.format(java.util.Locale.ROOT, "| %s | %d | %.2f | %.1f | %.1f |%n", b.get("path").asText(),
+                        b.get("params").asLong(), b.get("gflop").asDouble(), ms, b.get("gflop").asDouble() / (ms / 1e3)));
+            }
+        }
         sb.append(String.format(java.util.Locale.ROOT, "%nPeak RSS: %d MB.%n", o.get("peak_rss_mb").asLong()));
         return sb.toString();
     }
 
-    private static void unetOnce(StableDiffusion sd, NDManager root, int batch, int lh, int lw, int ctxLen) {
+    private static void unetOnce(StableDiffusion sd, NDManager root, int batch, int lh, int lw, int ctxLen,
+                                 BlockTimer timer) {
         try (NDManager m = root.newSubManager()) {
             NDArray x = m.randomNormal(new Shape(batch, sd.unet.config.inChannels(), lh, lw));
             NDArray t = m.full(new Shape(batch), 500f);
             NDArray ctx = m.randomNormal(new Shape(batch, ctxLen, sd.unet.config.crossAttentionDim()));
-            sd.unet.forward(x, t, ctx).getFloat(0, 0, 0, 0);
+            sd.unet.forward(x, t, ctx, timer).getFloat(0, 0, 0, 0); // timer may be null
         }
     }
 
