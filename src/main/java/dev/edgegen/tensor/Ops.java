@@ -9,9 +9,10 @@ import ai.djl.nn.norm.LayerNorm;
 public final class Ops {
     private Ops() {}
 
-    /** SiLU / swish: x · sigmoid(x). */
+    /** SiLU / swish: x · sigmoid(x). In place only when no gradient is being recorded (autograd needs sigmoid(x)). */
     public static NDArray silu(NDArray x) {
-        return Activation.sigmoid(x).muli(x);
+        NDArray s = Activation.sigmoid(x);
+        return ai.djl.pytorch.jni.JniUtils.isGradMode() ? s.mul(x) : s.muli(x);
     }
 
     /** Exact (erf) GELU, as diffusers' "gelu". */
@@ -21,7 +22,8 @@ public final class Ops {
 
     /** CLIP's quick GELU: x · sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
-        return Activation.sigmoid(x.mul(1.702f)).muli(x);
+        NDArray s = Activation.sigmoid(x.mul(1.702f));
+        return ai.djl.pytorch.jni.JniUtils.isGradMode() ? s.mul(x) : s.muli(x);
     }
 
     /**
