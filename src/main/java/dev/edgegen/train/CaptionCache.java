@@ -1,0 +1,68 @@
+package dev.edgegen.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * Memoises a frozen text encoder's per-caption output (L, D) in a bounded LRU map, so repeated
+ * captions (emoji names, the empty CFG caption) are encoded once. Values are plain float arrays.
+ */
+public final class CaptionCache {
+    private final BiFunction<List<String>, NDManager, NDArray> encoder;
+    private final Map<String, float[]> cache;
+    private long[] shape; // (L, D)
+    private long hits;
+    private long misses;
+
+    /** {@code encoder}: captions (B) → (B, L, D) in the given manager. */
+    public CaptionCache(BiFunction<List<String>, NDManager, NDArray> encoder, int capacity) {
+        this.encoder = encoder;
+        this.cache = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, float[]> e) {
+                return size() > capacity;
+            }
+        };
+    }
+
+    /** captions (B) → context (B, L, D) in {@code manager}. */
+    public NDArray encode(List<String> captions, NDManager manager) {
+        List<String> missing = new ArrayList<>();
+        for (String c : captions) if (!cache.containsKey(c) && !missing.contains(c)) missing.add(c);
+        misses += missing.size();
+        hits += captions.size() - missing.size();
+        if (!missing.isEmpty()) {
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray out = encoder.apply(missing, scope);              // (M, L, D)
+                shape = new long[] {out.getShape().get(1), out.getShape().get(2)};
+                float[] all = out.toFloatArray();
+                int per = (int) (shape[0] * shape[1]);
+                for (int i = 0; i < missing.size(); i++) {
+                    float[] one = new float[per];
+                    System.arraycopy(all, i * per, one, 0, per);
+                    cache.put(missing.get(i), one);
+                }
+            }
+        }
+        int per = (int) (shape[0] * shape[1]);
+        float[] batch = new float[captions.size() * per];
+        for (int i = 0; i < captions.size(); i++) {
+            float[] one = cache.get(captions.get(i));
+            if (one == null) { // evicted by this very batch (capacity < batch): encode alone
+                try (NDManager scope = manager.newSubManager()) {
+                    one = encoder.apply(List.of(captions.get(i)), scope).toFloatArray();
+                }
+            }
+            System.arraycopy(one, 0, batch, i * per, per);
+        }
+        return manager.create(batch, new Shape(captions.size(), shape[0], shape[1]));
+    }
+
+    public double hitRate() { return hits + misses == 0 ? 0 : hits / (double) (hits + misses); }
+}
