@@ -86,6 +86,9 @@ public final class Trainer {
     public record StepInfo(long step, long totalSteps, double loss, double lr, double gradNorm, double itPerSec) {}
 
     public interface Listener {
+        /** Called once before the first step of this run ({@code startStep} > 0 after a resume). */
+        default void onStart(long startStep, long totalSteps) {}
+
         void onStep(StepInfo info);
     }
 
@@ -183,6 +186,7 @@ public final class Trainer {
                 Files.deleteIfExists(logFile());
             }
             for (Parameter p : params.values()) p.get().setRequiresGradient(true);
+            if (listener != null) listener.onStart(start, options.steps());
 
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
