@@ -4,15 +4,33 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.norm.LayerNorm;
+import ai.djl.pytorch.jni.JniUtils;
 
 /** Ops DJL lacks, composed from NDArray ops (see DJL-NOTES.md for why each is written this way). */
 public final class Ops {
     private Ops() {}
 
-    /** SiLU / swish: x · sigmoid(x). In place only when no gradient is being recorded (autograd needs sigmoid(x)). */
+    /**
+     * True while autograd records (inside a GradientCollector): then ops must not overwrite tensors,
+     * because autograd may have saved them for the backward pass.
+     */
+    public static boolean recording() {
+        return JniUtils.isGradMode();
+    }
+
+    /** a + b, written into a when no gradient is being recorded. */
+    public static NDArray addInPlace(NDArray a, NDArray b) {
+        return recording() ? a.add(b) : a.addi(b);
+    }
+
+    /** a · b, written into a when no gradient is being recorded. */
+    public static NDArray mulInPlace(NDArray a, NDArray b) {
+        return recording() ? a.mul(b) : a.muli(b);
+    }
+
+    /** SiLU / swish: x · sigmoid(x). */
     public static NDArray silu(NDArray x) {
-        NDArray s = Activation.sigmoid(x);
-        return ai.djl.pytorch.jni.JniUtils.isGradMode() ? s.mul(x) : s.muli(x);
+        return mulInPlace(Activation.sigmoid(x), x);
     }
 
     /** Exact (erf) GELU, as diffusers' "gelu". */
@@ -22,8 +40,7 @@ public final class Ops {
 
     /** CLIP's quick GELU: x · sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
-        NDArray s = Activation.sigmoid(x.mul(1.702f));
-        return ai.djl.pytorch.jni.JniUtils.isGradMode() ? s.mul(x) : s.muli(x);
+        return mulInPlace(Activation.sigmoid(x.mul(1.702f)), x);
     }
 
     /**
@@ -45,7 +62,14 @@ public final class Ops {
         ones.close();
         zeros.close();
         Shape affine = new Shape(1, c, 1);
-        NDArray y = normed.reshape(b, c, rest).muli(gamma.reshape(affine)).addi(beta.reshape(affine));
+        // reshaped views of the weights would be attached to the weights' manager and leak there
+        NDArray g = gamma.reshape(affine);
+        NDArray bt = beta.reshape(affine);
+        g.attach(x.getManager());
+        bt.attach(x.getManager());
+        NDArray y = addInPlace(mulInPlace(normed.reshape(b, c, rest), g), bt);
+        g.close();
+        bt.close();
         return y.reshape(s);
     }
 }
