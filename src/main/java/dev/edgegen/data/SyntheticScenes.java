@@ -30,7 +30,12 @@ import java.util.Set;
 public final class SyntheticScenes {
     public static final int SIZE = 64;
 
-    public enum Split { TRAIN, VAL, HELD_OUT }
+    /**
+     * TRAIN / VAL exclude the held-out pairs; HELD_OUT scenes start with one. CLASSIFIER_TRAIN /
+     * CLASSIFIER_VAL allow every pair: they train and validate the evaluation classifier, which
+     * must recognise the held-out compositions the generator never saw.
+     */
+    public enum Split { TRAIN, VAL, HELD_OUT, CLASSIFIER_TRAIN, CLASSIFIER_VAL }
 
     /** Colour+shape pairs excluded from training: one per colour, every shape at most twice. */
     public static final Set<String> HELD_OUT = Set.of(
@@ -52,8 +57,15 @@ public final class SyntheticScenes {
             double u = rng.nextDouble();
             n = u < 0.4 ? 1 : u < 0.8 ? 2 : 3;
         }
-        return generate(rng, n, split == Split.HELD_OUT);
+        Pairs pairs = switch (split) {
+            case TRAIN, VAL -> Pairs.EXCLUDE_HELD_OUT;
+            case HELD_OUT -> Pairs.FIRST_HELD_OUT;
+            default -> Pairs.ANY;
+        };
+        return generate(rng, n, pairs);
     }
+
+    enum Pairs { EXCLUDE_HELD_OUT, FIRST_HELD_OUT, ANY }
 
     /** A sample (image, caption with a paraphrase chosen by {@code captionRng}, truth) of scene {@code index}. */
     public static Sample sample(Split split, long index, int objects, Random captionRng) {
@@ -67,7 +79,7 @@ public final class SyntheticScenes {
         return (position, rng) -> sample(split, position, 0, rng);
     }
 
-    static Scene generate(Random rng, int n, boolean heldOut) {
+    static Scene generate(Random rng, int n, Pairs pairs) {
         Background bg = Background.values()[rng.nextInt(Background.values().length)];
         List<Obj> objs = new ArrayList<>();
         Relation rel = n == 2 ? Relation.values()[rng.nextInt(4)] : null;
@@ -76,13 +88,14 @@ public final class SyntheticScenes {
                 objs.clear();
                 attempt = 0;
             }
-            boolean mustHoldOut = heldOut && objs.isEmpty();
+            boolean mustHoldOut = pairs == Pairs.FIRST_HELD_OUT && objs.isEmpty();
+            boolean mayHoldOut = pairs != Pairs.EXCLUDE_HELD_OUT;
             Colour c;
             ShapeKind k;
             do {
                 c = Colour.values()[rng.nextInt(Colour.values().length)];
                 k = ShapeKind.values()[rng.nextInt(ShapeKind.values().length)];
-            } while (!bg.shows(c) || (mustHoldOut ? !isHeldOut(c, k) : (!heldOut && isHeldOut(c, k))));
+            } while (!bg.shows(c) || (mustHoldOut ? !isHeldOut(c, k) : (!mayHoldOut && isHeldOut(c, k))));
             Size size = n == 3 ? Size.SMALL : rng.nextBoolean() ? Size.SMALL : Size.LARGE;
             double r = size == Size.SMALL ? 7 + 3 * rng.nextDouble() : 13 + 4 * rng.nextDouble();
             double cx, cy;
