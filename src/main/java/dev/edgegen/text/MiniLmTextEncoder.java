@@ -88,9 +88,12 @@ public final class MiniLmTextEncoder implements AutoCloseable {
             OnnxModel.Tensor w = init.get(n.inputs().get(1));
             if (w == null || !n.name().endsWith("/MatMul")) continue;
             String key = n.name().substring(1, n.name().length() - "/MatMul".length()).replace('/', '.') + ".weight";
-            try (NDArray inOut = manager.create(w.data(), new Shape(w.dims()))) {
-                out.put(key, inOut.transpose().toType(ai.djl.ndarray.types.DataType.FLOAT32, true));
+            int in = (int) w.dims()[0], outDim = (int) w.dims()[1];
+            float[] t = new float[in * outDim];
+            for (int i = 0; i < in; i++) {
+                for (int o = 0; o < outDim; o++) t[o * in + i] = w.data()[i * outDim + o];
             }
+            out.put(key, manager.create(t, new Shape(outDim, in)));
         }
         return out;
     }
@@ -98,6 +101,22 @@ public final class MiniLmTextEncoder implements AutoCloseable {
     public int maxTokens() { return maxTokens; }
 
     public MiniLm model() { return model; }
+
+    /** One prompt's ids padded to {@link #maxTokens()}, its token count ([CLS] and [SEP] included) and whether it was cut. */
+    public record Tokens(int[] ids, int count, boolean truncated) {}
+
+    public Tokens tokenizeOne(String prompt) {
+        Encoding e = tokenizer.encode(prompt);
+        long[] ids = e.getIds();
+        long[] mask = e.getAttentionMask();
+        int[] out = new int[ids.length];
+        int count = 0;
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+            count += (int) mask[i];
+        }
+        return new Tokens(out, count, e.exceedMaxLength());
+    }
 
     /** Token ids (B, L) and mask (B, L) as long arrays, row-major. */
     public long[][] tokenize(List<String> prompts) {

@@ -34,6 +34,10 @@ class MiniLmTextEncoderTest {
             assertEquals(102, tok[0][2 * 16 + 1], "[CLS] and [SEP] around an empty prompt");
             assertEquals(0, tok[1][2 * 16 + 2], "then padding");
             assertEquals(102, tok[0][16 + 15], "a long prompt is truncated and keeps [SEP]");
+            MiniLmTextEncoder.Tokens apple = enc.tokenizeOne("a red apple");
+            assertEquals(5, apple.count());
+            assertEquals(16, apple.ids().length);
+            assertTrue(!apple.truncated() && enc.tokenizeOne(PROMPTS.get(1)).truncated());
             MiniLmTextEncoder.Output out = enc.encode(PROMPTS, manager);
             assertEquals(new Shape(3, 16, 384), out.hidden().getShape());
             assertEquals(new Shape(3, 16), out.mask().getShape());
