@@ -16,11 +16,11 @@ import java.util.function.BiFunction;
 public final class CaptionCache {
     private final BiFunction<List<String>, NDManager, NDArray> encoder;
     private final Map<String, float[]> cache;
-    private long[] shape; // (L, D)
+    private long[] shape; // per caption, e.g. (L, D)
     private long hits;
     private long misses;
 
-    /** {@code encoder}: captions (B) → (B, L, D) in the given manager. */
+    /** {@code encoder}: captions (B) → (B, ...) in the given manager, e.g. (B, L, D) token states or (B, D) sentence embeddings. */
     public CaptionCache(BiFunction<List<String>, NDManager, NDArray> encoder, int capacity) {
         this.encoder = encoder;
         this.cache = new LinkedHashMap<>(16, 0.75f, true) {
@@ -31,7 +31,7 @@ public final class CaptionCache {
         };
     }
 
-    /** captions (B) → context (B, L, D) in {@code manager}. */
+    /** captions (B) → (B, ...) in {@code manager}. */
     public NDArray encode(List<String> captions, NDManager manager) {
         List<String> missing = new ArrayList<>();
         for (String c : captions) if (!cache.containsKey(c) && !missing.contains(c)) missing.add(c);
@@ -40,9 +40,9 @@ public final class CaptionCache {
         if (!missing.isEmpty()) {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray out = encoder.apply(missing, scope);              // (M, L, D)
-                shape = new long[] {out.getShape().get(1), out.getShape().get(2)};
+                shape = java.util.Arrays.copyOfRange(out.getShape().getShape(), 1, out.getShape().dimension());
                 float[] all = out.toFloatArray();
-                int per = (int) (shape[0] * shape[1]);
+                int per = (int) new Shape(shape).size();
                 for (int i = 0; i < missing.size(); i++) {
                     float[] one = new float[per];
                     System.arraycopy(all, i * per, one, 0, per);
@@ -50,7 +50,7 @@ public final class CaptionCache {
                 }
             }
         }
-        int per = (int) (shape[0] * shape[1]);
+        int per = (int) new Shape(shape).size();
         float[] batch = new float[captions.size() * per];
         for (int i = 0; i < captions.size(); i++) {
             float[] one = cache.get(captions.get(i));
@@ -61,7 +61,10 @@ public final class CaptionCache {
             }
             System.arraycopy(one, 0, batch, i * per, per);
         }
-        return manager.create(batch, new Shape(captions.size(), shape[0], shape[1]));
+        long[] full = new long[shape.length + 1];
+        full[0] = captions.size();
+        System.arraycopy(shape, 0, full, 1, shape.length);
+        return manager.create(batch, new Shape(full));
     }
 
     public double hitRate() { return hits + misses == 0 ? 0 : hits / (double) (hits + misses); }
