@@ -130,7 +130,10 @@ public final class TensorArchive {
             Map<String, String> meta = new LinkedHashMap<>();
             JsonNode m = header.get("__metadata__");
             if (m != null) m.fields().forEachRemaining(e -> meta.put(e.getKey(), e.getValue().asText()));
-            ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(dataLen));
+            if (dataLen > Integer.MAX_VALUE - 8) {
+                throw new IOException(file + " holds " + dataLen + " bytes of tensors; checkpoints over 2 GB are not supported");
+            }
+            ByteBuffer data = ByteBuffer.allocate((int) dataLen);
             readFully(ch, data, dataStart);
             data.flip();
             if (meta.containsKey("crc32")) {
