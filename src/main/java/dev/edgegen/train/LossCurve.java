@@ -13,12 +13,25 @@ import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 
-/** Draws a loss-vs-step curve (raw points and a moving average) as a PNG with labelled axes. */
+/**
+ * Draws a loss-vs-step curve (raw points and a moving average) as a PNG with labelled axes; the
+ * loss axis is logarithmic when the positive losses span more than a factor of 10.
+ */
 public final class LossCurve {
     private LossCurve() {}
 
     /** {@code steps} and {@code losses} are parallel lists; non-finite losses are skipped. */
-    public static void write(Path png, String title, List<Long> steps, List<Double> losses) throws IOException {
+    public static void write(Path png, String title, List<Long> steps, List<Double> rawLosses) throws IOException {
+        double lo = Double.MAX_VALUE, hi = 0;
+        boolean positive = true;
+        for (double v : rawLosses) {
+            if (!Double.isFinite(v)) continue;
+            positive &= v > 0;
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        boolean log = positive && lo > 0 && hi / lo > 10;
+        List<Double> losses = log ? rawLosses.stream().map(Math::log10).toList() : rawLosses;
         System.setProperty("java.awt.headless", "true");
         int w = 800, h = 500, left = 80, right = 20, top = 40, bottom = 60;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
@@ -28,7 +41,7 @@ public final class LossCurve {
         g.fillRect(0, 0, w, h);
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString(title, left, 24);
+        g.drawString(title, left, 16);
 
         double xMin = Double.MAX_VALUE, xMax = -Double.MAX_VALUE, yMin = Double.MAX_VALUE, yMax = -Double.MAX_VALUE;
         for (int i = 0; i < steps.size(); i++) {
@@ -50,14 +63,14 @@ public final class LossCurve {
             double yv = yMin + (yMax - yMin) * i / 5;
             int py = top + ph - (int) Math.round(ph * i / 5.0);
             g.drawLine(left - 5, py, left, py);
-            g.drawString(String.format(Locale.ROOT, "%.4g", yv), 5, py + 4);
+            g.drawString(String.format(Locale.ROOT, "%.4g", log ? Math.pow(10, yv) : yv), 5, py + 4);
             double xv = xMin + (xMax - xMin) * i / 5;
             int px = left + (int) Math.round(pw * i / 5.0);
             g.drawLine(px, top + ph, px, top + ph + 5);
             g.drawString(String.format(Locale.ROOT, "%d", Math.round(xv)), px - 10, top + ph + 20);
         }
         g.drawString("step", left + pw / 2 - 10, h - 15);
-        g.drawString("loss", 5, top - 10);
+        g.drawString(log ? "loss (log scale)" : "loss", 5, top - 6);
 
         g.setColor(new Color(150, 180, 230));
         plot(g, steps, losses, 1, left, top, pw, ph, xMin, xMax, yMin, yMax);
