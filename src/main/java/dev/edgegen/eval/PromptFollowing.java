@@ -50,6 +50,24 @@ public final class PromptFollowing {
         return new Judgement(colours, shapes, both, relation != null ? relation : both, count, relation);
     }
 
+    /**
+     * Scores generated images (B, 3, 64, 64) in [-1, 1] against the scenes their prompts asked for
+     * (same order), with the classifier at objectness threshold 0.5.
+     */
+    public static List<Judgement> score(SceneClassifier classifier, ai.djl.ndarray.NDArray images, List<Scene> prompts) {
+        if (images.getShape().get(0) != prompts.size()) {
+            throw new IllegalArgumentException(images.getShape().get(0) + " images for " + prompts.size() + " prompts");
+        }
+        try (ai.djl.ndarray.NDManager scope = images.getManager().newSubManager()) {
+            ai.djl.ndarray.NDArray x = images.duplicate();
+            x.attach(scope);
+            List<List<Detection>> dets = SceneClassifier.decode(classifier.forward(x), 0.5);
+            List<Judgement> out = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) out.add(judge(prompts.get(i), dets.get(i)));
+            return out;
+        }
+    }
+
     /** Whether the first detection is {@code rel} the second (the relation's axis dominates). */
     static boolean holds(Detection a, Detection b, Scene.Relation rel) {
         double dx = b.cx() - a.cx(), dy = b.cy() - a.cy();

@@ -54,6 +54,20 @@ class SceneClassifierTest {
     }
 
     @Test
+    void promptSetsAreDistinctAndHeldOut() {
+        List<PromptSets.Prompt> one = PromptSets.synthetic(SyntheticScenes.Split.HELD_OUT, 1, 10);
+        assertEquals(10, one.stream().map(PromptSets.Prompt::text).distinct().count());
+        for (PromptSets.Prompt p : one) {
+            Scene.Obj o = p.scene().objects().get(0);
+            assertTrue(SyntheticScenes.isHeldOut(o.colour(), o.shape()), p.text());
+            assertEquals(SyntheticScenes.prompt(p.scene()), p.text());
+        }
+        assertTrue(PromptSets.synthetic(SyntheticScenes.Split.HELD_OUT, 2, 50).get(0).text().matches("an? \\w+ \\w+ (to the left of|to the right of|above|below) an? \\w+ \\w+"));
+        assertEquals(16, PromptSets.emojiGrid().size());
+        assertThrows(IllegalArgumentException.class, () -> PromptSets.synthetic(SyntheticScenes.Split.HELD_OUT, 1, 11));
+    }
+
+    @Test
     void shortTrainingLowersTheLossAndBadInputIsRefused(@TempDir Path dir) throws IOException {
         try (NDManager m = NDManager.newBaseManager()) {
             List<Double> losses = new ArrayList<>();
