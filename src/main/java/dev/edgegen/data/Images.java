@@ -27,22 +27,6 @@ public final class Images {
         return out;
     }
 
-    /** (3, H, W) in [-1, 1] → RGB image (values clamped). */
-    public static BufferedImage fromChw(float[] chw, int w, int h) {
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int i = y * w + x;
-                img.setRGB(x, y, byteOf(chw[i]) << 16 | byteOf(chw[w * h + i]) << 8 | byteOf(chw[2 * w * h + i]));
-            }
-        }
-        return img;
-    }
-
-    private static int byteOf(float v) {
-        return Math.max(0, Math.min(255, Math.round((v + 1) * 127.5f)));
-    }
-
     /** Mirrors a (3, H, W) array left-right in place. */
     public static void flipHorizontal(float[] chw, int w, int h) {
         for (int c = 0; c < 3; c++) {

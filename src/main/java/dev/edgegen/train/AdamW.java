@@ -14,7 +14,7 @@ import java.util.Map;
  * checkpoints. Weight decay applies only to tensors with 2 or more dimensions (not biases or norms).
  */
 public final class AdamW implements AutoCloseable {
-    /** Hyper-parameters; defaults as torch except weight decay. */
+    /** Hyper-parameters, as torch.optim.AdamW's. */
     public record Hyper(double beta1, double beta2, double eps, double weightDecay) {
         public Hyper {
             if (beta1 < 0 || beta1 >= 1) throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
@@ -22,8 +22,6 @@ public final class AdamW implements AutoCloseable {
             if (!(eps > 0)) throw new IllegalArgumentException("eps must be > 0, got " + eps);
             if (weightDecay < 0) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         }
-
-        public static Hyper defaults() { return new Hyper(0.9, 0.999, 1e-8, 0.01); }
     }
 
     private final Hyper hyper;

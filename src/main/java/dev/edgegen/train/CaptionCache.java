@@ -17,8 +17,6 @@ public final class CaptionCache {
     private final BiFunction<List<String>, NDManager, NDArray> encoder;
     private final Map<String, float[]> cache;
     private long[] shape; // per caption, e.g. (L, D)
-    private long hits;
-    private long misses;
 
     /** {@code encoder}: captions (B) → (B, ...) in the given manager, e.g. (B, L, D) token states or (B, D) sentence embeddings. */
     public CaptionCache(BiFunction<List<String>, NDManager, NDArray> encoder, int capacity) {
@@ -35,8 +33,6 @@ public final class CaptionCache {
     public NDArray encode(List<String> captions, NDManager manager) {
         List<String> missing = new ArrayList<>();
         for (String c : captions) if (!cache.containsKey(c) && !missing.contains(c)) missing.add(c);
-        misses += missing.size();
-        hits += captions.size() - missing.size();
         if (!missing.isEmpty()) {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray out = encoder.apply(missing, scope);              // (M, L, D)
@@ -66,6 +62,4 @@ public final class CaptionCache {
         System.arraycopy(shape, 0, full, 1, shape.length);
         return manager.create(batch, new Shape(full));
     }
-
-    public double hitRate() { return hits + misses == 0 ? 0 : hits / (double) (hits + misses); }
 }

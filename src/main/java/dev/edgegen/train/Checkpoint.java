@@ -115,11 +115,4 @@ public record Checkpoint(long step, long dataPosition, long seed, long optimizer
             out.put(prefix, node);
         }
     }
-
-    /** Frees the tensors this checkpoint holds. */
-    public void close() {
-        model.values().forEach(NDArray::close);
-        ema.values().forEach(NDArray::close);
-        optimizer.values().forEach(NDArray::close);
-    }
 }

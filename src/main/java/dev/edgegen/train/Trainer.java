@@ -56,12 +56,6 @@ public final class Trainer {
             if (emaDecay < 0 || emaDecay >= 1) throw new IllegalArgumentException("emaDecay must be in [0, 1), got " + emaDecay);
         }
 
-        /** lr 1e-4, 5% warm-up, cosine to 10%, AdamW(0.9, 0.999, 1e-8, wd 0.01), clip 1.0, EMA 0.999. */
-        public static Options defaults(long steps, long seed) {
-            return new Options(steps, 1e-4, Math.max(1, steps / 20), 0.1, 0.9, 0.999, 1e-8, 0.01, 1.0, 0.999,
-                    Math.max(1, Math.min(1000, steps / 10)), 10, seed);
-        }
-
         public LrSchedule schedule() { return new LrSchedule(lr, warmupSteps, steps, minLrRatio); }
 
         public AdamW.Hyper adam() { return new AdamW.Hyper(beta1, beta2, eps, weightDecay); }
