@@ -1,0 +1,101 @@
+package dev.edgegen.eval;
+
+import dev.edgegen.data.Scene;
+import dev.edgegen.eval.SceneClassifier.Detection;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Judges whether an image shows what a synthetic prompt asked for, from the classifier's
+ * detections: per-object colour and shape, the 3x3 position (one object), the count, and the
+ * relation (two objects).
+ */
+public final class PromptFollowing {
+    private PromptFollowing() {}
+
+    /**
+     * One image against its prompt's scene. One object: colour, shape and 3x3 position of the most
+     * confident detection. Several: every requested colour, shape and colour+shape pair is found;
+     * position is the relation for two objects and the pairs for three. {@code relation} is null
+     * unless two objects were asked for.
+     */
+    public record Judgement(boolean colour, boolean shape, boolean colourAndShape, boolean position, boolean count,
+                            Boolean relation) {}
+
+    public static Judgement judge(Scene prompt, List<Detection> dets) {
+        List<Scene.Obj> want = prompt.objects();
+        boolean count = dets.size() == want.size();
+        if (want.size() == 1) {
+            Scene.Obj o = want.get(0);
+            if (dets.isEmpty()) return new Judgement(false, false, false, false, false, null);
+            Detection d = dets.get(0);
+            return new Judgement(d.colour() == o.colour(), d.shape() == o.shape(),
+                    d.colour() == o.colour() && d.shape() == o.shape(), d.cell() == o.cell(), count, null);
+        }
+        boolean colours = true, shapes = true;
+        List<Detection> matched = new ArrayList<>();
+        List<Detection> free = new ArrayList<>(dets);
+        for (Scene.Obj o : want) {
+            colours &= dets.stream().anyMatch(d -> d.colour() == o.colour());
+            shapes &= dets.stream().anyMatch(d -> d.shape() == o.shape());
+            Detection m = free.stream().filter(d -> d.colour() == o.colour() && d.shape() == o.shape()).findFirst().orElse(null);
+            matched.add(m);
+            if (m != null) free.remove(m);
+        }
+        boolean both = matched.stream().allMatch(m -> m != null);
+        Boolean relation = null;
+        if (want.size() == 2) {
+            relation = both && holds(matched.get(0), matched.get(1), prompt.relation());
+        }
+        return new Judgement(colours, shapes, both, relation != null ? relation : both, count, relation);
+    }
+
+    /**
+     * Scores generated images (B, 3, 64, 64) in [-1, 1] against the scenes their prompts asked for
+     * (same order), with the classifier at objectness threshold 0.5.
+     */
+    public static List<Judgement> score(SceneClassifier classifier, ai.djl.ndarray.NDArray images, List<Scene> prompts) {
+        if (images.getShape().get(0) != prompts.size()) {
+            throw new IllegalArgumentException(images.getShape().get(0) + " images for " + prompts.size() + " prompts");
+        }
+        try (ai.djl.ndarray.NDManager scope = images.getManager().newSubManager()) {
+            ai.djl.ndarray.NDArray x = images.duplicate();
+            x.attach(scope);
+            List<List<Detection>> dets = SceneClassifier.decode(classifier.forward(x), 0.5);
+            List<Judgement> out = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) out.add(judge(prompts.get(i), dets.get(i)));
+            return out;
+        }
+    }
+
+    /** Whether the first detection is {@code rel} the second (the relation's axis dominates). */
+    static boolean holds(Detection a, Detection b, Scene.Relation rel) {
+        double dx = b.cx() - a.cx(), dy = b.cy() - a.cy();
+        return switch (rel) {
+            case LEFT_OF -> dx > 0 && Math.abs(dx) >= Math.abs(dy);
+            case RIGHT_OF -> dx < 0 && Math.abs(dx) >= Math.abs(dy);
+            case ABOVE -> dy > 0 && Math.abs(dy) >= Math.abs(dx);
+            case BELOW -> dy < 0 && Math.abs(dy) >= Math.abs(dx);
+        };
+    }
+
+    /** Mean rates over judgements (relation over two-object prompts only; NaN when there are none). */
+    public record Summary(int n, double colour, double shape, double colourAndShape, double position, double count, double relation) {
+        public static Summary of(List<Judgement> js) {
+            int n = js.size(), rel = 0, relOk = 0;
+            double c = 0, s = 0, cs = 0, p = 0, k = 0;
+            for (Judgement j : js) {
+                c += j.colour() ? 1 : 0;
+                s += j.shape() ? 1 : 0;
+                cs += j.colourAndShape() ? 1 : 0;
+                p += j.position() ? 1 : 0;
+                k += j.count() ? 1 : 0;
+                if (j.relation() != null) {
+                    rel++;
+                    relOk += j.relation() ? 1 : 0;
+                }
+            }
+            return new Summary(n, c / n, s / n, cs / n, p / n, k / n, rel == 0 ? Double.NaN : relOk / (double) rel);
+        }
+    }
+}

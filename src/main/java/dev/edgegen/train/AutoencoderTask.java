@@ -1,0 +1,59 @@
+package dev.edgegen.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.edgegen.data.DataLoader;
+import dev.edgegen.tensor.Randn;
+import java.util.Random;
+
+/**
+ * KL autoencoder training (Kingma &amp; Welling 2014; the LDM first stage without its GAN and
+ * perceptual terms): z = μ + σ·ε, loss = |x − D(z)|₁ + mseWeight·(x − D(z))² + klWeight·KL(q(z|x) ‖ N(0, I)),
+ * with the KL summed over latent elements and averaged over the batch, as LDM does.
+ */
+public final class AutoencoderTask implements Trainer.Task {
+    /** The trained autoencoder: images (B, 3, H, W) → {mean, logvar} each (B, C, h, w); latents → images. */
+    public interface Autoencoder {
+        NDArray[] encode(NDArray images);
+
+        NDArray decode(NDArray latents);
+    }
+
+    private final Autoencoder model;
+    private final DataLoader loader;
+    private final double klWeight;
+    private final double mseWeight;
+
+    public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight) {
+        if (klWeight < 0 || mseWeight < 0) throw new IllegalArgumentException("loss weights must be >= 0");
+        this.model = model;
+        this.loader = loader;
+        this.klWeight = klWeight;
+        this.mseWeight = mseWeight;
+    }
+
+    @Override
+    public NDArray loss(NDManager scope, long step, Random rng) {
+        NDArray x = loader.next().images(scope);                                  // (B, 3, H, W)
+        NDArray[] stats = model.encode(x);
+        NDArray mean = stats[0];
+        NDArray logvar = stats[1].clip(-30f, 20f);                                // (B, C, h, w)
+        NDArray z = mean.add(logvar.mul(0.5f).exp().mul(Randn.randn(scope, mean.getShape(), rng)));
+        NDArray recon = model.decode(z);
+        NDArray diff = recon.sub(x);
+        NDArray loss = diff.abs().mean();
+        if (mseWeight > 0) loss = loss.add(diff.square().mean().mul((float) mseWeight));
+        if (klWeight > 0) {
+            long b = mean.getShape().get(0);
+            NDArray kl = mean.square().add(logvar.exp()).sub(1f).sub(logvar).sum().mul(0.5f / b);
+            loss = loss.add(kl.mul((float) klWeight));
+        }
+        return loss;
+    }
+
+    @Override
+    public long dataPosition() { return loader.position(); }
+
+    @Override
+    public void seekData(long position) { loader.seek(position); }
+}

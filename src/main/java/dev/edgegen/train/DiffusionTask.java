@@ -1,0 +1,84 @@
+package dev.edgegen.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.edgegen.data.Batch;
+import dev.edgegen.data.DataLoader;
+import dev.edgegen.tensor.Randn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Text-conditioned latent diffusion training (Rombach et al. 2022): encode images to latents with
+ * the frozen autoencoder, draw t ~ U{0…T−1} and ε ~ N(0, I), and regress the UNet's output on ε
+ * (epsilon) or on v (v-prediction, Salimans &amp; Ho 2022) with MSE. Captions are replaced by the
+ * empty caption with probability {@code cfgDropout} so the same model learns the unconditional
+ * prediction classifier-free guidance needs (Ho &amp; Salimans 2022).
+ */
+public final class DiffusionTask implements Trainer.Task {
+    /** The trained network: noisy latents (B, C, h, w), timesteps (B) float32, context (B, L, D) → (B, C, h, w). */
+    public interface Denoiser {
+        NDArray predict(NDArray noisyLatents, NDArray timesteps, NDArray context);
+    }
+
+    /** Frozen image → latent map: images (B, 3, H, W) in [-1, 1] → latents (B, C, h, w), already scaled; may sample with {@code rng}. */
+    public interface LatentEncoder {
+        NDArray encode(NDArray images, Random rng);
+    }
+
+    /** Frozen text side: captions (B) → context (B, L, D) in the manager given. */
+    public interface ContextEncoder {
+        NDArray encode(List<String> captions, NDManager manager);
+    }
+
+    public enum Prediction { EPSILON, V_PREDICTION }
+
+    private final Denoiser denoiser;
+    private final LatentEncoder latents;
+    private final ContextEncoder text;
+    private final DataLoader loader;
+    private final NoiseSchedule schedule;
+    private final Prediction prediction;
+    private final double cfgDropout;
+
+    public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
+                         NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
+        if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("cfg dropout must be in [0, 1), got " + cfgDropout);
+        this.denoiser = denoiser;
+        this.latents = latents;
+        this.text = text;
+        this.loader = loader;
+        this.schedule = schedule;
+        this.prediction = prediction;
+        this.cfgDropout = cfgDropout;
+    }
+
+    @Override
+    public NDArray loss(NDManager scope, long step, Random rng) {
+        Batch batch = loader.next();
+        List<String> captions = new ArrayList<>(batch.captions());
+        for (int i = 0; i < captions.size(); i++) if (rng.nextDouble() < cfgDropout) captions.set(i, "");
+        NDArray x0 = latents.encode(batch.images(scope), rng).stopGradient();                 // (B, C, h, w)
+        NDArray ctx = text.encode(captions, scope).stopGradient();                            // (B, L, D)
+        int b = captions.size();
+        int[] t = new int[b];
+        float[] tf = new float[b];
+        for (int i = 0; i < b; i++) {
+            t[i] = rng.nextInt(schedule.steps());
+            tf[i] = t[i];
+        }
+        NDArray noise = Randn.randn(scope, x0.getShape(), rng);
+        NDArray noisy = schedule.addNoise(x0, noise, t);
+        NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, t);
+        NDArray out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
+        return out.sub(target).square().mean();
+    }
+
+    @Override
+    public long dataPosition() { return loader.position(); }
+
+    @Override
+    public void seekData(long position) { loader.seek(position); }
+}

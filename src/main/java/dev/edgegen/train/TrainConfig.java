@@ -1,0 +1,229 @@
+package dev.edgegen.train;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.Dataset;
+import dev.edgegen.data.EmojiDataset;
+import dev.edgegen.data.Mixture;
+import dev.edgegen.data.SyntheticScenes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A training run's config file ({@code edgegen train autoencoder|unet --config FILE}), JSON:
+ * <pre>
+ * {
+ *   "stage": "unet",                       // "autoencoder" or "unet"
+ *   "output": "runs/unet",                 // run directory: checkpoint, log, loss.png
+ *   "seed": 0,
+ *   "model": { ... },                      // the network's diffusers config (UNet or VAE config.json fields)
+ *   "autoencoder": "runs/autoencoder",     // unet stage: the trained autoencoder to encode images with
+ *   "data": {"emoji_dir": "data/emoji", "emoji_styles": ["google"], "emoji_weight": 1, "synthetic_weight": 1,
+ *            "skin_tones": false, "val_fraction": 0.05, "flip": true, "batch_size": 32, "threads": 2},
+ *   "trainer": {"steps": 20000, "lr": 1e-4, "warmup_steps": 500, "min_lr_ratio": 0.1, "beta1": 0.9,
+ *               "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "clip_norm": 1, "ema_decay": 0.999,
+ *               "checkpoint_every": 500, "log_every": 10},
+ *   "diffusion": {"prediction": "epsilon", "cfg_dropout": 0.1, "beta_schedule": "scaled_linear",
+ *                 "train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "max_tokens": 24},
+ *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1}   // autoencoder stage
+ * }
+ * </pre>
+ * Every key except {@code stage}, {@code output} and {@code trainer.steps} has the default shown.
+ * Unknown keys are refused (they are usually typos). Relative paths are resolved against the
+ * config file's directory.
+ */
+public record TrainConfig(String stage, Path output, long seed, JsonNode model, Path autoencoder, Data data,
+                          Trainer.Options trainer, Diffusion diffusion, Loss loss, JsonNode raw) {
+
+    public record Data(Path emojiDir, List<String> emojiStyles, double emojiWeight, double syntheticWeight,
+                       boolean skinTones, double valFraction, boolean flip, int batchSize, int threads) {
+        public Data {
+            if (batchSize <= 0) throw new IllegalArgumentException("data.batch_size must be > 0, got " + batchSize);
+            if (threads <= 0) throw new IllegalArgumentException("data.threads must be > 0, got " + threads);
+            if (emojiWeight < 0 || syntheticWeight < 0 || emojiWeight + syntheticWeight <= 0) {
+                throw new IllegalArgumentException("data.emoji_weight and data.synthetic_weight must be >= 0 and not both 0");
+            }
+            if (valFraction < 0 || valFraction >= 1) throw new IllegalArgumentException("data.val_fraction must be in [0, 1)");
+        }
+
+        /**
+         * The training-split loader: emoji TRAIN split and/or synthetic TRAIN scenes mixed by weight.
+         * Unreadable emoji images are skipped; their number is printed to {@code log}.
+         */
+        public DataLoader loader(long seed, java.io.PrintStream log) throws IOException {
+            List<Dataset> sources = new ArrayList<>();
+            List<Double> weights = new ArrayList<>();
+            if (emojiWeight > 0) {
+                EmojiDataset emoji = EmojiDataset.load(emojiDir, emojiStyles, EmojiDataset.Split.TRAIN, valFraction, skinTones)
+                        .verifyImages();
+                if (emoji.unreadable() > 0) log.println("skipped " + emoji.unreadable() + " unreadable emoji image(s)");
+                log.println("emoji: " + emoji.entries().size() + " training images (" + String.join(", ", emojiStyles) + ")");
+                sources.add(emoji.source(seed, flip));
+                weights.add(emojiWeight);
+            }
+            if (syntheticWeight > 0) {
+                sources.add(SyntheticScenes.source(SyntheticScenes.Split.TRAIN));
+                weights.add(syntheticWeight);
+            }
+            Dataset ds = sources.size() == 1 ? sources.get(0)
+                    : new Mixture(sources, weights.stream().mapToDouble(Double::doubleValue).toArray());
+            return new DataLoader(ds, batchSize, threads, seed);
+        }
+    }
+
+    public record Diffusion(DiffusionTask.Prediction prediction, double cfgDropout, String betaSchedule,
+                            int trainTimesteps, double betaStart, double betaEnd, int maxTokens) {
+        public Diffusion {
+            if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("diffusion.cfg_dropout must be in [0, 1)");
+            if (maxTokens < 2 || maxTokens > 512) throw new IllegalArgumentException("diffusion.max_tokens must be in [2, 512]");
+            NoiseSchedule.of(betaSchedule, trainTimesteps, betaStart, betaEnd);
+        }
+
+        public NoiseSchedule schedule() { return NoiseSchedule.of(betaSchedule, trainTimesteps, betaStart, betaEnd); }
+    }
+
+    public record Loss(double klWeight, double mseWeight) {
+        public Loss {
+            if (klWeight < 0 || mseWeight < 0) throw new IllegalArgumentException("loss weights must be >= 0");
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> TOP = Set.of("stage", "output", "seed", "model", "autoencoder", "data", "trainer", "diffusion", "loss");
+    private static final Set<String> DATA = Set.of("emoji_dir", "emoji_styles", "emoji_weight", "synthetic_weight", "skin_tones",
+            "val_fraction", "flip", "batch_size", "threads");
+    private static final Set<String> TRAINER = Set.of("steps", "lr", "warmup_steps", "min_lr_ratio", "beta1", "beta2", "eps",
+            "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every");
+    private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
+            "beta_start", "beta_end", "max_tokens");
+    private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight");
+
+    /** Reads and validates {@code file}; every problem is reported with the file and the key. */
+    public static TrainConfig read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("training config not found: " + file);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(file + " is not valid JSON (line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() + "): " + e.getOriginalMessage());
+        }
+        try {
+            return parse(root, file.toAbsolutePath().getParent());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static TrainConfig parse(JsonNode root, Path base) {
+        if (root == null || !root.isObject()) throw new IllegalArgumentException("the config must be a JSON object");
+        known(root, TOP, "");
+        String stage = text(root, "stage", null);
+        if (!stage.equals("autoencoder") && !stage.equals("unet")) {
+            throw new IllegalArgumentException("stage must be \"autoencoder\" or \"unet\", got \"" + stage + "\"");
+        }
+        Path output = base.resolve(text(root, "output", null));
+        long seed = root.path("seed").asLong(0);
+        JsonNode model = root.path("model").isObject() ? root.get("model") : JSON.createObjectNode();
+        Path ae = root.has("autoencoder") ? base.resolve(text(root, "autoencoder", null)) : null;
+        if (stage.equals("unet") && ae == null) {
+            throw new IllegalArgumentException("the unet stage needs \"autoencoder\": the run directory or model of the trained autoencoder");
+        }
+
+        JsonNode d = section(root, "data", DATA);
+        List<String> styles = new ArrayList<>();
+        if (d.has("emoji_styles")) d.get("emoji_styles").forEach(s -> styles.add(s.asText()));
+        else styles.add("google");
+        Data data = new Data(base.resolve(text(d, "emoji_dir", "data/emoji")), List.copyOf(styles),
+                num(d, "emoji_weight", 1), num(d, "synthetic_weight", 1), bool(d, "skin_tones", false),
+                num(d, "val_fraction", 0.05), bool(d, "flip", true), (int) integer(d, "batch_size", 32), (int) integer(d, "threads", 2));
+
+        JsonNode t = section(root, "trainer", TRAINER);
+        if (!t.has("steps")) throw new IllegalArgumentException("trainer.steps is required");
+        long steps = integer(t, "steps", 0);
+        Trainer.Options options = new Trainer.Options(steps, num(t, "lr", 1e-4), integer(t, "warmup_steps", Math.max(1, steps / 20)),
+                num(t, "min_lr_ratio", 0.1), num(t, "beta1", 0.9), num(t, "beta2", 0.999), num(t, "eps", 1e-8),
+                num(t, "weight_decay", 0.01), num(t, "clip_norm", 1.0), num(t, "ema_decay", 0.999),
+                integer(t, "checkpoint_every", Math.max(1, Math.min(500, steps / 10))), integer(t, "log_every", 10), seed);
+
+        JsonNode df = section(root, "diffusion", DIFFUSION);
+        String pred = text(df, "prediction", "epsilon");
+        DiffusionTask.Prediction prediction = switch (pred) {
+            case "epsilon" -> DiffusionTask.Prediction.EPSILON;
+            case "v_prediction" -> DiffusionTask.Prediction.V_PREDICTION;
+            default -> throw new IllegalArgumentException("diffusion.prediction must be \"epsilon\" or \"v_prediction\", got \"" + pred + "\"");
+        };
+        Diffusion diffusion = new Diffusion(prediction, num(df, "cfg_dropout", 0.1), text(df, "beta_schedule", "scaled_linear"),
+                (int) integer(df, "train_timesteps", 1000), num(df, "beta_start", 0.00085), num(df, "beta_end", 0.012),
+                (int) integer(df, "max_tokens", 24));
+
+        JsonNode l = section(root, "loss", LOSS);
+        Loss loss = new Loss(num(l, "kl_weight", 1e-6), num(l, "mse_weight", 0.1));
+
+        ObjectNode raw = root.deepCopy();
+        raw.remove("output"); // moving a run directory must not block its resume
+        if (raw.get("trainer") instanceof ObjectNode tr) {
+            tr.remove("checkpoint_every"); // intervals may change on resume
+            tr.remove("log_every");
+        }
+        return new TrainConfig(stage, output, seed, model, ae, data, options, diffusion, loss, raw);
+    }
+
+    private static JsonNode section(JsonNode root, String name, Set<String> keys) {
+        JsonNode n = root.get(name);
+        if (n == null) return JSON.createObjectNode();
+        if (!n.isObject()) throw new IllegalArgumentException("\"" + name + "\" must be an object");
+        known(n, keys, name + ".");
+        return n;
+    }
+
+    private static void known(JsonNode n, Set<String> keys, String prefix) {
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!keys.contains(k)) {
+                throw new IllegalArgumentException("unknown key \"" + prefix + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(keys)) + ")");
+            }
+        }
+    }
+
+    private static String text(JsonNode n, String key, String dflt) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            if (dflt == null) throw new IllegalArgumentException("\"" + key + "\" is required");
+            return dflt;
+        }
+        if (!v.isTextual()) throw new IllegalArgumentException("\"" + key + "\" must be a string, got " + v);
+        return v.asText();
+    }
+
+    private static double num(JsonNode n, String key, double dflt) {
+        JsonNode v = n.get(key);
+        if (v == null) return dflt;
+        if (!v.isNumber()) throw new IllegalArgumentException("\"" + key + "\" must be a number, got " + v);
+        return v.asDouble();
+    }
+
+    private static long integer(JsonNode n, String key, long dflt) {
+        JsonNode v = n.get(key);
+        if (v == null) return dflt;
+        if (!v.canConvertToLong() || !v.isIntegralNumber()) throw new IllegalArgumentException("\"" + key + "\" must be an integer, got " + v);
+        return v.asLong();
+    }
+
+    private static boolean bool(JsonNode n, String key, boolean dflt) {
+        JsonNode v = n.get(key);
+        if (v == null) return dflt;
+        if (!v.isBoolean()) throw new IllegalArgumentException("\"" + key + "\" must be true or false, got " + v);
+        return v.asBoolean();
+    }
+}

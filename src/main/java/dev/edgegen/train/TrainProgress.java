@@ -1,0 +1,32 @@
+package dev.edgegen.train;
+
+import dev.edgegen.cli.ProgressBar;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** Shows a run on a {@link ProgressBar}: "train unet [####....] 1200/20000  3.1 it/s  ETA …  loss 0.0831 lr 9.8e-05". */
+public final class TrainProgress implements Trainer.Listener, AutoCloseable {
+    private final PrintStream out;
+    private final String label;
+    private ProgressBar bar;
+
+    public TrainProgress(PrintStream out, String label) {
+        this.out = out;
+        this.label = label;
+    }
+
+    @Override
+    public void onStart(long startStep, long totalSteps) {
+        bar = new ProgressBar(out, label, totalSteps, startStep);
+    }
+
+    @Override
+    public void onStep(Trainer.StepInfo info) {
+        bar.step(info.step(), String.format(Locale.ROOT, "loss %.4f  lr %.2e", info.loss(), info.lr()));
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) bar.close();
+    }
+}

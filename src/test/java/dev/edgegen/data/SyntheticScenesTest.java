@@ -1,0 +1,94 @@
+package dev.edgegen.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.edgegen.data.Scene.Colour;
+import dev.edgegen.data.Scene.Obj;
+import dev.edgegen.data.Scene.ShapeKind;
+import dev.edgegen.data.SyntheticScenes.Split;
+import java.awt.image.BufferedImage;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class SyntheticScenesTest {
+    @Test
+    void scenesAreDeterministicPerSplitAndIndex() {
+        Sample a = SyntheticScenes.sample(Split.TRAIN, 123, 0, new Random(1));
+        Sample b = SyntheticScenes.sample(Split.TRAIN, 123, 0, new Random(1));
+        assertArrayEquals(a.pixels(), b.pixels());
+        assertEquals(a.caption(), b.caption());
+        assertEquals(a.scene(), b.scene());
+        assertNotEquals(SyntheticScenes.scene(Split.VAL, 123, 0), SyntheticScenes.scene(Split.TRAIN, 123, 0));
+        assertEquals(3 * 64 * 64, a.pixels().length);
+    }
+
+    @Test
+    void heldOutPairsNeverAppearInTrainingAndAlwaysInHeldOut() {
+        Set<String> seenPairs = new HashSet<>();
+        EnumSet<Colour> colours = EnumSet.noneOf(Colour.class);
+        EnumSet<ShapeKind> shapes = EnumSet.noneOf(ShapeKind.class);
+        int[] counts = new int[4];
+        for (int i = 0; i < 3000; i++) {
+            Scene s = SyntheticScenes.scene(i % 2 == 0 ? Split.TRAIN : Split.VAL, i, 0);
+            counts[s.count()]++;
+            for (Obj o : s.objects()) {
+                assertFalse(SyntheticScenes.isHeldOut(o.colour(), o.shape()), "held-out pair in training: " + o);
+                assertTrue(s.background().shows(o.colour()));
+                seenPairs.add(o.colour() + " " + o.shape());
+                colours.add(o.colour());
+                shapes.add(o.shape());
+            }
+        }
+        assertEquals(EnumSet.allOf(Colour.class), colours, "every colour is trained");
+        assertEquals(EnumSet.allOf(ShapeKind.class), shapes, "every shape is trained");
+        assertEquals(70 - SyntheticScenes.HELD_OUT.size(), seenPairs.size(), "every other pair occurs");
+        assertTrue(counts[1] > 1000 && counts[2] > 1000 && counts[3] > 400, java.util.Arrays.toString(counts));
+        for (int i = 0; i < 300; i++) {
+            Scene s = SyntheticScenes.scene(Split.HELD_OUT, i, 1 + i % 3);
+            Obj first = s.objects().get(0);
+            assertTrue(SyntheticScenes.isHeldOut(first.colour(), first.shape()), s.toString());
+        }
+    }
+
+    @Test
+    void captionsAndRenderingsAgreeWithTheScene() {
+        Random rng = new Random(3);
+        for (int i = 0; i < 400; i++) {
+            Scene s = SyntheticScenes.scene(Split.TRAIN, i, 0);
+            String caption = SyntheticScenes.caption(s, rng);
+            for (Obj o : s.objects()) {
+                assertTrue(caption.contains(o.colour().word() + " " + o.shape().word()), caption + " vs " + s);
+            }
+            if (s.count() == 2) {
+                assertTrue(SyntheticScenes.satisfies(s.objects().get(0), s.objects().get(1), s.relation()));
+                if (caption.contains("left")) {
+                    Obj leftObj = s.relation() == Scene.Relation.LEFT_OF ? s.objects().get(0) : s.objects().get(1);
+                    Obj rightObj = leftObj == s.objects().get(0) ? s.objects().get(1) : s.objects().get(0);
+                    assertTrue(leftObj.cx() < rightObj.cx(), caption + " vs " + s);
+                }
+            }
+            if (s.count() == 1 && caption.contains("on the left")) assertTrue(s.objects().get(0).cx() < 64 / 3.0, caption);
+            if (s.count() == 1 && caption.contains("at the bottom")) assertTrue(s.objects().get(0).cy() > 128 / 3.0, caption);
+            BufferedImage img = SyntheticScenes.render(s, new Random(i));
+            for (Obj o : s.objects()) {
+                int rgb = img.getRGB((int) o.cx(), (int) o.cy());
+                Colour c = o.colour();
+                int dr = Math.abs((rgb >> 16 & 255) - c.r), dg = Math.abs((rgb >> 8 & 255) - c.g), db = Math.abs((rgb & 255) - c.b);
+                assertTrue(dr <= 14 && dg <= 14 && db <= 14, "centre of " + o + " has colour " + Integer.toHexString(rgb));
+            }
+        }
+        assertEquals("a red star to the left of a blue square", SyntheticScenes.prompt(new Scene(Scene.Background.WHITE,
+                java.util.List.of(new Obj(ShapeKind.STAR, Colour.RED, Scene.Size.SMALL, 10, 30, 8),
+                        new Obj(ShapeKind.SQUARE, Colour.BLUE, Scene.Size.SMALL, 50, 30, 8)), Scene.Relation.LEFT_OF)));
+        assertEquals("an orange circle", SyntheticScenes.phrase(new Obj(ShapeKind.CIRCLE, Colour.ORANGE, Scene.Size.LARGE, 32, 32, 15), false));
+        assertThrows(IllegalArgumentException.class, () -> SyntheticScenes.scene(Split.TRAIN, 0, 4));
+    }
+}

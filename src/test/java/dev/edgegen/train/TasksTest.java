@@ -1,0 +1,151 @@
+package dev.edgegen.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.SyntheticScenes;
+import dev.edgegen.nn.Conv2d;
+import dev.edgegen.nn.Linear;
+import dev.edgegen.nn.Module;
+import dev.edgegen.tensor.Ops;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TasksTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void noiseScheduleMatchesStableDiffusion() {
+        NoiseSchedule s = NoiseSchedule.sd();
+        assertEquals(1000, s.steps());
+        assertEquals(0.99915, s.alphasCumprod()[0], 1e-6);
+        double last = s.alphasCumprod()[999];
+        assertEquals(14.6146, Math.sqrt((1 - last) / last), 1e-3, "sigma_max of Stable Diffusion's Karras/Euler samplers");
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x0 = m.ones(new Shape(2, 1, 1, 1));
+            NDArray eps = m.full(new Shape(2, 1, 1, 1), 2f);
+            int[] t = {0, 999};
+            float[] xt = s.addNoise(x0, eps, t).toFloatArray();
+            float[] v = s.velocity(x0, eps, t).toFloatArray();
+            for (int i = 0; i < 2; i++) {
+                double ab = s.alphasCumprod()[t[i]];
+                assertEquals(Math.sqrt(ab) + 2 * Math.sqrt(1 - ab), xt[i], 1e-6);
+                assertEquals(2 * Math.sqrt(ab) - Math.sqrt(1 - ab), v[i], 1e-6);
+            }
+        }
+    }
+
+    /** A tiny conditional denoiser: conv(latents) + linear(mean context) broadcast + t scale. */
+    static final class TinyDenoiser extends Module {
+        final Conv2d conv = register("conv", new Conv2d(3, 3, 3, 1, 1));
+        final Linear ctx = register("ctx", new Linear(8, 3, true));
+
+        NDArray forward(NDArray x, NDArray t, NDArray context) {
+            NDArray c = ctx.forward(context.mean(new int[] {1})).reshape(-1, 3, 1, 1); // (B, 3, 1, 1)
+            return Ops.silu(conv.forward(x)).add(c).add(t.div(1000f).reshape(-1, 1, 1, 1));
+        }
+    }
+
+    /** Context: per-caption deterministic (2, 8) vectors from the caption's hash; latents: 4x average pool. */
+    static NDArray fakeText(List<String> captions, NDManager m) {
+        float[] v = new float[captions.size() * 16];
+        for (int i = 0; i < captions.size(); i++) {
+            java.util.Random r = new java.util.Random(captions.get(i).hashCode());
+            for (int j = 0; j < 16; j++) v[i * 16 + j] = (float) r.nextGaussian();
+        }
+        return m.create(v, new Shape(captions.size(), 2, 8));
+    }
+
+    static NDArray pool(NDArray images, java.util.Random rng) {
+        return images.reshape(-1, 3, 16, 4, 16, 4).mean(new int[] {5}).mean(new int[] {3});
+    }
+
+    static Trainer.Options options(long steps) {
+        return new Trainer.Options(steps, 1e-2, 2, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.9, 3, 1, 5);
+    }
+
+    Map<String, float[]> runDiffusion(Path dir, long stopAfter, boolean resume, int threads, List<Double> losses) throws IOException {
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, threads, 11)) {
+            TinyDenoiser net = new TinyDenoiser();
+            net.initialize(m, 0.2f, 3);
+            CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
+            DiffusionTask task = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, loader,
+                    NoiseSchedule.sd(), DiffusionTask.Prediction.V_PREDICTION, 0.1);
+            ObjectNode cfg = JSON.createObjectNode().put("stage", "unet");
+            Trainer trainer = new Trainer(net, options(8), cfg, dir, m);
+            try {
+                trainer.run(task, resume, info -> {
+                    if (losses != null) losses.add(info.loss());
+                    if (info.step() == stopAfter) throw new IllegalStateException("killed");
+                }, false);
+            } catch (IllegalStateException e) {
+                assertEquals("killed", e.getMessage());
+            }
+            Map<String, float[]> w = new java.util.LinkedHashMap<>();
+            net.parameters().forEach((k, p) -> w.put(k, p.get().toFloatArray()));
+            return w;
+        }
+    }
+
+    @Test
+    void diffusionTrainingResumesExactlyWithTheThreadedLoader(@TempDir Path dir) throws IOException {
+        List<Double> straightLosses = new ArrayList<>();
+        Map<String, float[]> straight = runDiffusion(dir.resolve("a"), -1, false, 1, straightLosses);
+        runDiffusion(dir.resolve("b"), 5, false, 2, null);   // checkpoint at 3, killed after 5
+        List<Double> resumedLosses = new ArrayList<>();
+        Map<String, float[]> resumed = runDiffusion(dir.resolve("b"), -1, true, 2, resumedLosses);
+        for (String k : straight.keySet()) assertArrayEquals(straight.get(k), resumed.get(k), 0f, k);
+        assertEquals(straightLosses.subList(3, 8), resumedLosses);
+        assertTrue(Files.exists(dir.resolve("b/loss.png")));
+    }
+
+    /** conv encoder to (mean, logvar) at 16x16x2 and a conv-transpose-free decoder (nearest upsample + conv). */
+    static final class TinyAe extends Module {
+        final Conv2d enc = register("enc", new Conv2d(3, 4, 4, 4, 0));
+        final Conv2d dec = register("dec", new Conv2d(2, 3, 3, 1, 1));
+
+        NDArray[] encode(NDArray x) {
+            NDArray h = enc.forward(x);                                      // (B, 4, 16, 16)
+            NDArray[] parts = h.split(2, 1).toArray(new NDArray[0]);
+            return parts;
+        }
+
+        NDArray decode(NDArray z) {                                           // (B, 2, 16, 16) → (B, 3, 64, 64)
+            NDArray up = z.repeat(2, 4).repeat(3, 4);
+            return dec.forward(up);
+        }
+    }
+
+    @Test
+    void autoencoderTrainingReducesTheLoss(@TempDir Path dir) throws IOException {
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 8, 2, 1)) {
+            TinyAe ae = new TinyAe();
+            ae.initialize(m, 0.1f, 1);
+            AutoencoderTask task = new AutoencoderTask(new AutoencoderTask.Autoencoder() {
+                @Override public NDArray[] encode(NDArray images) { return ae.encode(images); }
+                @Override public NDArray decode(NDArray latents) { return ae.decode(latents); }
+            }, loader, 1e-6, 0.1);
+            List<Double> losses = new ArrayList<>();
+            Trainer.Options o = new Trainer.Options(60, 2e-2, 5, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.99, 100, 10, 1);
+            new Trainer(ae, o, JSON.createObjectNode(), dir, m).run(task, false, i -> losses.add(i.loss()), false);
+            double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
+            double last = losses.subList(55, 60).stream().mapToDouble(d -> d).average().orElseThrow();
+            assertTrue(last < 0.6 * first, "loss " + first + " → " + last);
+        }
+    }
+}
