@@ -141,7 +141,7 @@ class TasksTest {
                 @Override public NDArray decode(NDArray latents) { return ae.decode(latents); }
             }, loader, 1e-6, 0.1);
             List<Double> losses = new ArrayList<>();
-            Trainer.Options o = new Trainer.Options(60, 2e-2, 5, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.99, 100, 10, 1);
+            Trainer.Options o = new Trainer.Options(60, 5e-3, 5, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.99, 100, 10, 1);
             new Trainer(ae, o, JSON.createObjectNode(), dir, m).run(task, false, i -> losses.add(i.loss()), false);
             double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
             double last = losses.subList(55, 60).stream().mapToDouble(d -> d).average().orElseThrow();
