@@ -56,7 +56,7 @@ public final class NerfSyntheticLoader {
         if (frames == null || !frames.isArray()) {
             throw new IllegalArgumentException(name + ": field 'frames' is missing or not an array");
         }
-        if (frames.isEmpty()) throw new IllegalArgumentException(name + ": field 'frames' is empty");
+        if (frames.isEmpty() && !split.equals("val")) throw new IllegalArgumentException(name + ": field 'frames' is empty");
         List<View> views = new ArrayList<>();
         for (int i = 0; i < frames.size(); i++) {
             JsonNode f = frames.get(i);
