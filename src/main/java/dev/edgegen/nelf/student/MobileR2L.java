@@ -51,8 +51,8 @@ public final class MobileR2L extends Module {
         int c = config.width();
         for (int i = 0; i < head.length; i++) {
             int s = config.upscale()[i];
-            int kernel = s % 2 == 0 ? 2 * s : s;
-            int pad = s % 2 == 0 ? s / 2 : 0;
+            int kernel = config.compactHead() || s % 2 == 1 ? s : 2 * s;
+            int pad = kernel == s ? 0 : s / 2;
             head[i] = hs.add(i, new ConvTranspose2d(c, config.headChannels()[i], kernel, s, pad));
             c = config.headChannels()[i];
         }
@@ -88,7 +88,7 @@ public final class MobileR2L extends Module {
         return forward(RayEncoder.encode(manager, cam, config));
     }
 
-    /** FLOPs of one frame of {@code width x height} pixels (multiply-adds × 2, convs only). */
+    /** FLOPs of one frame of {@code width x height} pixels as executed (multiply-adds × 2, convs only; the head counted in its sub-pixel form). */
     public long flopsPerFrame(int width, int height) {
         int s = config.totalUpscale();
         long rays = (long) (width / s) * (height / s);
@@ -96,7 +96,7 @@ public final class MobileR2L extends Module {
         for (Block b : blocks) f += rays * (b.conv1.flopsPerOutputPixel() + b.conv2.flopsPerOutputPixel());
         long px = rays;
         for (ConvTranspose2d h : head) {
-            f += px * h.flopsPerInputPixel();
+            f += px * h.executedFlopsPerInputPixel();
             px *= (long) h.stride * h.stride;
         }
         return f + px * out.flopsPerOutputPixel();

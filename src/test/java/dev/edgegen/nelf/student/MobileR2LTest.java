@@ -40,13 +40,14 @@ class MobileR2LTest {
         assertEquals(new Shape(256, 64, 4, 4), m.parameters().get("head.0.weight").shape());
         // 800x800 frame: 100x100 rays through 57 1x1 convs (312→256, 28·2 × 256→256) plus the head
         long body = 10_000L * 2 * (312 * 256 + 56L * 256 * 256);
-        long head = 10_000L * 2 * 256 * 64 * 16 + 40_000L * 2 * 64 * 64 * 16 + 160_000L * 2 * 64 * 16 * 16 + 640_000L * 2 * 16 * 3 * 9;
+        // head as executed: each 4x4 stride-2 transposed conv runs as a 3x3 conv to 4x the channels
+        long head = 10_000L * 2 * 256 * 64 * 36 + 40_000L * 2 * 64 * 64 * 36 + 160_000L * 2 * 64 * 16 * 36 + 640_000L * 2 * 16 * 3 * 9;
         assertEquals(body + head, m.flopsPerFrame(800, 800));
     }
 
     @Test
     void rayEncodingMatchesPointsAlongTheRay() {
-        StudentConfig c = new StudentConfig(4, 2, 8, 1, new int[] {4}, new int[] {2}, 2, 5, false);
+        StudentConfig c = new StudentConfig(4, 2, 8, 1, new int[] {4}, new int[] {2}, true, 2, 5, false);
         Camera cam = new Camera(4, 2, 3, Poses.spherical(20, 30, 4));
         float[] enc = RayEncoder.encodeRays(cam.resized(2, 1).rays(), c);
         assertEquals(3 * 4 * 5 * 2, enc.length);
@@ -70,7 +71,7 @@ class MobileR2LTest {
             Camera cam = Camera.fromAngleX(32, 32, 0.69, pose);
             views.add(new StudentTrainer.Target(cam, ras.render(cam).image()));
         }
-        StudentConfig cfg = new StudentConfig(8, 6, 48, 2, new int[] {16, 16, 8}, new int[] {2, 2, 2}, 2.5, 5.5, false);
+        StudentConfig cfg = new StudentConfig(8, 6, 48, 2, new int[] {16, 16, 8}, new int[] {2, 2, 2}, false, 2.5, 5.5, false);
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         StudentTrainer.Options full = new StudentTrainer.Options(0, 200, 3e-3f, 0, 100, 1);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -92,7 +93,7 @@ class MobileR2LTest {
             RgbImage again = StudentTrainer.renderImage(m, loaded, views.get(0).camera());
             assertEquals(psnr, Metrics.psnr(again, views.get(0).image()), 1e-4);
 
-            StudentConfig other = new StudentConfig(8, 6, 32, 2, new int[] {16, 16, 8}, new int[] {2, 2, 2}, 2.5, 5.5, false);
+            StudentConfig other = new StudentConfig(8, 6, 32, 2, new int[] {16, 16, 8}, new int[] {2, 2, 2}, false, 2.5, 5.5, false);
             var e = assertThrows(IllegalArgumentException.class, () -> StudentTrainer.train(m, other, full, List.of(), views, tmp.resolve("a"), true, quiet));
             assertTrue(e.getMessage().contains("checkpoint was trained with"), e.getMessage());
         }
