@@ -36,7 +36,20 @@ public final class NelfCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new NelfCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command with its error handling: bad input (IllegalArgumentException) prints one line and exits 2. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new NelfCommand()).setExecutionExceptionHandler(NelfCommand::handle);
+    }
+
+    static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
+        if (e instanceof IllegalArgumentException) {
+            cmd.getErr().println("error: " + e.getMessage());
+            return 2;
+        }
+        throw e;
     }
 
     /** Resolves a built-in mesh name (bunny, spider, house, blob) or an .obj path, fetching meshes if needed. */
