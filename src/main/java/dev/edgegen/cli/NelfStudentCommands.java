@@ -49,6 +49,8 @@ final class NelfStudentCommands {
         @Option(names = "--preset", defaultValue = "small", description = "paper (256x28), small (128x8), fast (96x6, compact head) or tiny") String preset;
         @Option(names = "--width", description = "override body width") Integer width;
         @Option(names = "--blocks", description = "override residual blocks") Integer blocks;
+        @Option(names = "--head-channels", split = ",", description = "override head channels, one per upsampling stage (e.g. 64,64,16)") int[] headChannels;
+        @Option(names = "--compact-head", negatable = true, description = "override: non-overlapping head kernels (--no-compact-head: the paper's overlapping 4x4)") Boolean compactHead;
         @Option(names = "--distill-steps", defaultValue = "4000") int distillSteps;
         @Option(names = "--finetune-steps", defaultValue = "1000") int finetuneSteps;
         @Option(names = "--lr", defaultValue = "0.0005") float lr;
@@ -64,7 +66,8 @@ final class NelfStudentCommands {
             StudentConfig base = StudentConfig.preset(preset, d.near(), d.far());
             if (d.ndc()) base = base.forwardFacing();
             StudentConfig cfg = new StudentConfig(base.k(), base.freqs(), width == null ? base.width() : width, blocks == null ? base.blocks() : blocks,
-                    base.headChannels(), base.upscale(), base.compactHead(), base.near(), base.far(), base.ndc());
+                    headChannels == null ? base.headChannels() : headChannels, base.upscale(),
+                    compactHead == null ? base.compactHead() : compactHead, base.near(), base.far(), base.ndc());
             if (!resume && Files.exists(out.resolve(StudentTrainer.FILE))) {
                 throw new IllegalArgumentException(out.resolve(StudentTrainer.FILE) + " exists: pass --resume to continue it or choose another folder");
             }
