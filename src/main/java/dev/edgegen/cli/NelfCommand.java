@@ -1,0 +1,178 @@
+package dev.edgegen.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.edgegen.nelf.Metrics;
+import dev.edgegen.nelf.RgbImage;
+import dev.edgegen.nelf.scene.Mesh;
+import dev.edgegen.nelf.scene.SceneDataset;
+import dev.edgegen.nelf.scene.SceneWriter;
+import dev.edgegen.nelf.scene.View;
+import dev.edgegen.nelf.teacher.TeacherConfig;
+import dev.edgegen.nelf.teacher.TeacherTrainer;
+import dev.edgegen.nelf.teacher.VoxelNeRF;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code edgegen nelf …}: built-in scenes, NeRF teacher, MobileR2L student distillation, evaluation, rendering, benchmarks. */
+@Command(name = "nelf", mixinStandardHelpOptions = true,
+        description = "Real-time neural light fields (MobileR2L): scenes, teacher, distillation, eval, render, bench.",
+        subcommands = {NelfCommand.Scene.class, NelfCommand.Teacher.class, NelfStudentCommands.Distill.class,
+                NelfStudentCommands.Eval.class, NelfStudentCommands.Render.class, NelfStudentCommands.Bench.class})
+public final class NelfCommand implements Callable<Integer> {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, System.out);
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command with its error handling: bad input (IllegalArgumentException) prints one line and exits 2. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new NelfCommand()).setExecutionExceptionHandler(NelfCommand::handle);
+    }
+
+    static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
+        if (e instanceof IllegalArgumentException) {
+            cmd.getErr().println("error: " + e.getMessage());
+            return 2;
+        }
+        throw e;
+    }
+
+    /** Resolves a built-in mesh name (bunny, spider, house, blob) or an .obj path, fetching meshes if needed. */
+    static Mesh mesh(String name) throws Exception {
+        if (name.equals("blob")) return Mesh.procedural(96);
+        Path p = switch (name) {
+            case "bunny" -> Path.of("data/meshes/bunny.obj");
+            case "spider" -> Path.of("data/meshes/spider/spider.obj");
+            case "house" -> Path.of("data/meshes/house/regr01.obj");
+            default -> Path.of(name);
+        };
+        if (!Files.isRegularFile(p) && p.startsWith("data")) {
+            Path script = Path.of("scripts/fetch-meshes.sh");
+            if (!Files.isRegularFile(script)) {
+                throw new IllegalArgumentException(p + " missing; run scripts/fetch-meshes.sh from the repository root");
+            }
+            int rc = new ProcessBuilder("bash", script.toString()).inheritIO().start().waitFor();
+            if (rc != 0) throw new IllegalStateException("scripts/fetch-meshes.sh failed with exit code " + rc);
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("unknown mesh '" + name + "': use bunny, spider, house, blob or a path to an .obj file");
+        }
+        return Mesh.readObj(p);
+    }
+
+    @Command(name = "scene", mixinStandardHelpOptions = true,
+            description = "Render a built-in mesh into a NeRF-synthetic dataset folder (train/val/test views on a hemisphere).")
+    static final class Scene implements Callable<Integer> {
+        @Option(names = "--mesh", defaultValue = "bunny", description = "bunny, spider, house, blob or an .obj path (default ${DEFAULT-VALUE})") String mesh;
+        @Option(names = {"-o", "--output"}, required = true, description = "output folder (must not exist)") Path out;
+        @Option(names = {"-W", "--width"}, defaultValue = "400") int width;
+        @Option(names = {"-H", "--height"}, defaultValue = "400") int height;
+        @Option(names = "--train", defaultValue = "100") int train;
+        @Option(names = "--val", defaultValue = "20") int val;
+        @Option(names = "--test", defaultValue = "50") int test;
+        @Option(names = "--supersample", defaultValue = "3", description = "anti-aliasing: s x s samples per pixel") int ss;
+        @Option(names = "--seed", defaultValue = "0") long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            SceneWriter.Options d = SceneWriter.Options.defaults();
+            SceneWriter.Options o = new SceneWriter.Options(train, val, test, width, height, ss, d.radius(), d.cameraAngleX(), seed);
+            Mesh m = mesh(mesh);
+            try (ProgressBar bar = new ProgressBar(System.out, "scene " + mesh, train + val + test)) {
+                SceneWriter.write(m, o, out, bar::step);
+            }
+            System.out.println("wrote " + out + " (" + m.triangleCount() + " triangles)");
+            return 0;
+        }
+    }
+
+    @Command(name = "teacher", mixinStandardHelpOptions = true,
+            description = "Train the voxel-grid NeRF teacher on a scene's training views; report test PSNR/SSIM and render time.")
+    static final class Teacher implements Callable<Integer> {
+        @Option(names = "--data", required = true, description = "scene folder (NeRF-synthetic or LLFF)") Path data;
+        @Option(names = {"-o", "--output"}, required = true, description = "model folder (teacher.ckpt, teacher.json)") Path out;
+        @Option(names = "--steps", defaultValue = "3000") int steps;
+        @Option(names = "--batch-rays", defaultValue = "4096") int batch;
+        @Option(names = "--grid", defaultValue = "96", description = "voxels per axis") int grid;
+        @Option(names = "--features", defaultValue = "12") int features;
+        @Option(names = "--bound", description = "half-size of the scene box (default 1.1 for built-in scenes, 1.0 in NDC; NeRF-synthetic lego etc. need 1.5)") Double bound;
+        @Option(names = "--step-voxels", defaultValue = "0.6", description = "sample spacing in voxels") double stepVoxels;
+        @Option(names = "--lr-grid", defaultValue = "0.1") float lrGrid;
+        @Option(names = "--lr-mlp", defaultValue = "0.002") float lrMlp;
+        @Option(names = "--checkpoint-every", defaultValue = "500") int every;
+        @Option(names = "--seed", defaultValue = "0") long seed;
+        @Option(names = "--resume", description = "continue from OUTPUT/teacher.ckpt") boolean resume;
+        @Option(names = "--eval-views", defaultValue = "0", description = "test views to evaluate (0 = all)") int evalViews;
+
+        @Override
+        public Integer call() throws Exception {
+            SceneDataset d = SceneDataset.load(data);
+            TeacherConfig def = TeacherConfig.defaults(d.near(), d.far(), d.ndc());
+            TeacherConfig cfg = new TeacherConfig(grid, features, def.hidden(), def.viewFreqs(), bound == null ? def.bound() : bound,
+                    stepVoxels, d.near(), d.far(), d.ndc());
+            TeacherTrainer.Options opt = new TeacherTrainer.Options(steps, batch, lrGrid, lrMlp, every,
+                    TeacherTrainer.Options.defaults().occupancyEvery(), TeacherTrainer.Options.defaults().occupancyWarmup(), seed);
+            if (!resume && Files.exists(out.resolve(TeacherTrainer.FILE))) {
+                throw new IllegalArgumentException(out.resolve(TeacherTrainer.FILE) + " exists: pass --resume to continue it or choose another folder");
+            }
+            try (NDManager m = NDManager.newBaseManager()) {
+                VoxelNeRF model = TeacherTrainer.train(m, d, cfg, opt, out, resume, System.out);
+                ObjectNode report = evalTeacher(m, model, d, evalViews, out.resolve("teacher-test"));
+                report.put("data", data.toString());
+                report.put("steps", steps);
+                Files.writeString(out.resolve("teacher.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report));
+                System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report.without("views")));
+            }
+            return 0;
+        }
+    }
+
+    static ObjectNode evalTeacher(NDManager m, VoxelNeRF model, SceneDataset d, int limit, Path imagesDir) {
+        ObjectNode r = JSON.createObjectNode();
+        r.put("model", "teacher (voxel grid " + model.config.grid() + "^3 x " + (1 + model.config.features()) + " + MLP)");
+        r.put("parameters", model.parameterCount());
+        r.put("size_mb", model.sizeBytes() / 1e6);
+        ArrayNode views = r.putArray("views");
+        double sp = 0, ss = 0, ms = 0;
+        int n = limit <= 0 ? d.test().size() : Math.min(limit, d.test().size());
+        for (int i = 0; i < n; i++) {
+            View v = d.test().get(i);
+            long t0 = System.nanoTime();
+            RgbImage img = model.renderImage(m, v.camera(), 8192);
+            double t = (System.nanoTime() - t0) / 1e6;
+            double p = Metrics.psnr(img, v.image()), s = Metrics.ssim(img, v.image());
+            if (imagesDir != null && i < 4) img.writePng(imagesDir.resolve("test_" + i + ".png"));
+            ObjectNode o = views.addObject();
+            o.put("view", v.file());
+            o.put("psnr", p);
+            o.put("ssim", s);
+            o.put("ms", t);
+            sp += p;
+            ss += s;
+            ms += t;
+        }
+        r.put("test_views", n);
+        r.put("psnr_mean", sp / n);
+        r.put("ssim_mean", ss / n);
+        r.put("ms_per_frame_mean", ms / n);
+        r.put("resolution", d.width() + "x" + d.height());
+        System.out.printf(Locale.ROOT, "teacher: PSNR %.2f dB  SSIM %.4f  %.0f ms/frame at %dx%d over %d test views%n",
+                sp / n, ss / n, ms / n, d.width(), d.height(), n);
+        return r;
+    }
+}
