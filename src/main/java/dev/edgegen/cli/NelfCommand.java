@@ -35,38 +35,22 @@ public final class NelfCommand implements Callable<Integer> {
         return 0;
     }
 
-    public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
-    }
-
-    /** The command with its error handling: bad input (IllegalArgumentException) prints one line and exits 2. */
-    public static CommandLine commandLine() {
-        return new CommandLine(new NelfCommand()).setExecutionExceptionHandler(NelfCommand::handle);
-    }
-
-    static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
-        if (e instanceof IllegalArgumentException) {
-            cmd.getErr().println("error: " + e.getMessage());
-            return 2;
-        }
-        throw e;
-    }
-
     /** Resolves a built-in mesh name (bunny, spider, house, blob) or an .obj path, fetching meshes if needed. */
     static Mesh mesh(String name) throws Exception {
         if (name.equals("blob")) return Mesh.procedural(96);
+        Path home = ModelOption.home();
         Path p = switch (name) {
-            case "bunny" -> Path.of("data/meshes/bunny.obj");
-            case "spider" -> Path.of("data/meshes/spider/spider.obj");
-            case "house" -> Path.of("data/meshes/house/regr01.obj");
+            case "bunny" -> home.resolve("data/meshes/bunny.obj");
+            case "spider" -> home.resolve("data/meshes/spider/spider.obj");
+            case "house" -> home.resolve("data/meshes/house/regr01.obj");
             default -> Path.of(name);
         };
-        if (!Files.isRegularFile(p) && p.startsWith("data")) {
-            Path script = Path.of("scripts/fetch-meshes.sh");
+        if (!Files.isRegularFile(p) && p.startsWith(home.resolve("data"))) {
+            Path script = home.resolve("scripts/fetch-meshes.sh");
             if (!Files.isRegularFile(script)) {
                 throw new IllegalArgumentException(p + " missing; run scripts/fetch-meshes.sh from the repository root");
             }
-            int rc = new ProcessBuilder("bash", script.toString()).inheritIO().start().waitFor();
+            int rc = new ProcessBuilder("bash", script.toString()).directory(home.toFile()).inheritIO().start().waitFor();
             if (rc != 0) throw new IllegalStateException("scripts/fetch-meshes.sh failed with exit code " + rc);
         }
         if (!Files.isRegularFile(p)) {

@@ -15,15 +15,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class NelfCommandTest {
-    static {
-        System.setProperty("ai.djl.pytorch.num_threads", "1");
-        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    }
-
     @TempDir Path tmp;
 
     static int run(String... args) {
-        return NelfCommand.commandLine().execute(args);
+        String[] all = new String[args.length + 1];
+        all[0] = "nelf";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return Main.run(all);
     }
 
     @Test

@@ -9,11 +9,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ConvTranspose2dTest {
-    static {
-        System.setProperty("ai.djl.pytorch.num_threads", "1");
-        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    }
-
     @Test
     void matchesPlainScatterLoop() {
         for (int[] cfg : new int[][] {{4, 2, 1}, {3, 3, 0}}) {

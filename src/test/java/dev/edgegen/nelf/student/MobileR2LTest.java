@@ -21,12 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class MobileR2LTest {
-    static {
-        // tiny models: one intra-op thread avoids barrier stalls on a busy 2-core machine (no effect if the engine is already up)
-        System.setProperty("ai.djl.pytorch.num_threads", "1");
-        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    }
-
     @TempDir Path tmp;
 
     @Test
