@@ -142,4 +142,50 @@ class CliTest {
         assertTrue(r.out().contains("123,060,480"), r.out());
         assertTrue(r.out().contains("49,490,179"), r.out());
     }
+
+    @Test
+    void promptEmbedsFromAFileGiveTheSameImageAsThePrompt() throws Exception {
+        Path embeds = tmp.resolve("embeds.safetensors");
+        Path negEmbeds = tmp.resolve("neg.safetensors");
+        try (NDManager m = NDManager.newBaseManager();
+             var sd = dev.edgegen.pipeline.ModelLoader.load(model, m)) {
+            dev.edgegen.io.Safetensors.write(embeds,
+                    Map.of("prompt_embeds", sd.textEncoder.encode(java.util.List.of("a red apple"), m)), Map.of());
+            dev.edgegen.io.Safetensors.write(negEmbeds,
+                    Map.of("prompt_embeds", sd.textEncoder.encode(java.util.List.of(""), m)), Map.of());
+        }
+        Path a = tmp.resolve("by-prompt.png");
+        Path b = tmp.resolve("by-embeds.png");
+        assertEquals(0, run("generate", "a red apple", "--model", model.toString(), "--steps", "2", "--seed", "5",
+                "-o", a.toString()).code());
+        Run r = run("generate", "ignored", "--model", model.toString(), "--steps", "2", "--seed", "5",
+                "--prompt-embeds", embeds.toString(), "--negative-prompt-embeds", negEmbeds.toString(), "-o", b.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(java.util.Arrays.equals(pixels(a), pixels(b)));
+    }
+
+    @Test
+    void aPromptOverTheTokenLimitIsTruncatedWithAWarning() {
+        String longPrompt = "a red apple on a table, ".repeat(20);
+        Run r = run("generate", longPrompt, "--model", model.toString(), "--steps", "1",
+                "-o", tmp.resolve("long.png").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("truncated"), r.err());
+    }
+
+    @Test
+    void anUnknownBlockTypeInConfigJsonIsNamed() throws Exception {
+        Path odd = tmp.resolve("odd");
+        try (var s = Files.walk(model)) {
+            for (Path p : s.toList()) {
+                Path q = odd.resolve(model.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(q); else Files.copy(p, q);
+            }
+        }
+        Path cfg = odd.resolve("unet/config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("CrossAttnDownBlock2D", "FancyDownBlock3D"));
+        Run r = run("generate", "x", "--model", odd.toString(), "-o", tmp.resolve("odd.png").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("FancyDownBlock3D"), r.err());
+    }
 }
