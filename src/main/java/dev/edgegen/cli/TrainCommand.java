@@ -59,6 +59,7 @@ final class TrainCommand implements Callable<Integer> {
     private Trainer.Result autoencoder(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
         AutoencoderKL vae = new AutoencoderKL(VAEConfig.fromJson(cfg.model(), config + " model"));
         vae.initialize(m, 0.02f, cfg.seed());
+        if (cfg.init() != null && !resume) TrainedModels.initFrom(vae, cfg.init(), m);
         System.err.printf(Locale.ROOT, "edgegen: autoencoder, %.2f M parameters%n", vae.parameterCount() / 1e6);
         Trainer.Task task = new AutoencoderTask(new AutoencoderTask.Autoencoder() {
             @Override public NDArray[] encode(NDArray images) {
@@ -79,6 +80,7 @@ final class TrainCommand implements Callable<Integer> {
         UNetConfig unetConfig = UNetConfig.fromJson(cfg.model(), config + " model");
         UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
         unet.initialize(m, 0.02f, cfg.seed());
+        if (cfg.init() != null && !resume) TrainedModels.initFrom(unet, cfg.init(), m);
         System.err.printf(Locale.ROOT, "edgegen: unet, %.2f M parameters%n", unet.parameterCount() / 1e6);
         MiniLmTextEncoder text = MiniLmTextEncoder.load(m, cfg.diffusion().maxTokens());
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), 4096);

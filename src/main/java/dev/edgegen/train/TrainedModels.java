@@ -162,6 +162,18 @@ public final class TrainedModels {
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /**
+     * Sets {@code model}'s weights to the EMA weights of run {@code run} (fine-tuning or continuing
+     * a finished run with a new schedule); the run must have trained the same network.
+     */
+    public static void initFrom(Module model, Path run, NDManager manager) throws IOException {
+        Path ckpt = run.resolve("checkpoint.safetensors");
+        if (!Files.isRegularFile(ckpt)) {
+            throw new IllegalArgumentException("\"init\": no checkpoint at " + ckpt);
+        }
+        loadEma(model, ckpt, manager);
+    }
+
     private static void loadEma(Module module, Path ckpt, NDManager manager) throws IOException {
         Checkpoint c = Checkpoint.load(ckpt, manager);
         Module.LoadReport r = module.load(c.ema());

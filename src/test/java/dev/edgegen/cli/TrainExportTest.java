@@ -11,6 +11,7 @@ import dev.edgegen.pipeline.MiniLmEncoder;
 import dev.edgegen.pipeline.ModelLoader;
 import dev.edgegen.pipeline.StableDiffusion;
 import dev.edgegen.pipeline.TextToImage;
+import dev.edgegen.train.Checkpoint;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,15 @@ class TrainExportTest {
         assertEquals(2, Main.run("train", "unet", "--config", ae.toString()), "stage must match the config");
         assertEquals(0, Main.run("train", "autoencoder", "--config", ae.toString()));
         assertEquals(0, Main.run("train", "unet", "--config", unet.toString()));
+        Path ae2 = tmp.resolve("ae2.json");
+        Files.writeString(ae2, Files.readString(ae).replace("\"output\": \"runs/ae\"", "\"output\": \"runs/ae2\", \"init\": \"runs/ae\"")
+                .replace("\"steps\": 2, \"warmup_steps\": 1", "\"steps\": 1, \"warmup_steps\": 1, \"lr\": 1e-12"));
+        assertEquals(0, Main.run("train", "autoencoder", "--config", ae2.toString()));
+        try (NDManager m = NDManager.newBaseManager()) {
+            var a = Checkpoint.load(tmp.resolve("runs/ae/checkpoint.safetensors"), m).ema().get("decoder.conv_out.weight");
+            var b = Checkpoint.load(tmp.resolve("runs/ae2/checkpoint.safetensors"), m).model().get("decoder.conv_out.weight");
+            assertTrue(a.sub(b).abs().max().getFloat() < 1e-6f, "\"init\" starts from the other run's EMA weights");
+        }
         Path model = tmp.resolve("model");
         assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "-o", model.toString()));
         assertEquals("BertModel", new ObjectMapper().readTree(model.resolve("text_encoder/config.json").toFile())
