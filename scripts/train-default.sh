@@ -19,12 +19,14 @@ run_dir() {  # the absolute "output" directory of config $1 (relative paths are 
   (cd "$(dirname "$1")" && mkdir -p "$rel" && cd "$rel" && pwd)
 }
 
-train() {  # train STAGE, resuming when its run directory already holds a checkpoint
-  local cfg="$CONFIGS/$1.json" resume=()
+train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already holds a checkpoint
+  local cfg="$CONFIGS/${2:-$1}.json" resume=()
   [ -f "$(run_dir "$cfg")/checkpoint.safetensors" ] && resume=(--resume)
   ./edgegen train "$1" --config "$cfg" "${resume[@]}"
 }
 
 train autoencoder
+# configs/short continues the autoencoder in a second run ("init": the first run's EMA weights)
+if [ -f "$CONFIGS/autoencoder-2.json" ]; then train autoencoder autoencoder-2; fi
 train unet
 ./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" -o models/default

@@ -16,10 +16,13 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "Model directory to write (replaced if it exists).")
     Path output;
 
+    @Option(names = "--vae-run", description = "Take the decoder from this autoencoder run (fine-tuned with the encoder frozen).")
+    Path vaeRun;
+
     @Override
     public Integer call() throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            TrainedModels.export(run, output, m);
+            TrainedModels.export(run, vaeRun, output, m);
         }
         System.err.println("edgegen: wrote " + output);
         return 0;

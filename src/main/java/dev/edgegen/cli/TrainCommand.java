@@ -69,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
 
             @Override public NDArray decode(NDArray latents) { return vae.decode(latents); }
         }, loader, cfg.loss().klWeight(), cfg.loss().mseWeight());
-        return new Trainer(vae, cfg.trainer(), cfg.raw(), cfg.output(), m).run(task, resume, bar, true);
+        return new Trainer(vae, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
     }
 
     private Trainer.Result unet(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
@@ -93,7 +93,7 @@ final class TrainCommand implements Callable<Integer> {
                 },
                 captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout());
         try {
-            return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m).run(task, resume, bar, true);
+            return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {
             text.close();
         }

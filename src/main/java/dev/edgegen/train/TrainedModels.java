@@ -94,6 +94,15 @@ public final class TrainedModels {
      * under {@code out.partial} and renamed into place, replacing an older {@code out}.
      */
     public static void export(Path unetRun, Path out, NDManager manager) throws IOException {
+        export(unetRun, null, out, manager);
+    }
+
+    /**
+     * As {@link #export(Path, Path, NDManager)}, with the decoder (decoder.*, post_quant_conv.*) taken from the
+     * EMA weights of autoencoder run {@code decoderRun} when it is not null: a decoder fine-tuned with the
+     * encoder frozen ({@code "freeze": ["encoder.", "quant_conv."]}), so the UNet's latent space is unchanged.
+     */
+    public static void export(Path unetRun, Path decoderRun, Path out, NDManager manager) throws IOException {
         Path ckpt = unetRun.resolve("checkpoint.safetensors");
         Path cfgFile = unetRun.resolve("config.json");
         Path vaeDir = unetRun.resolve("vae");
@@ -113,7 +122,7 @@ public final class TrainedModels {
         try (NDManager scope = manager.newSubManager()) {
             Checkpoint c = Checkpoint.load(ckpt, scope);
             UNet2DConditionModel unet = new UNet2DConditionModel(uc);
-            Module.LoadReport r = unet.load(c.ema());
+            Module.LoadReport r = unet.load(emaWeights(c));
             if (!r.missing().isEmpty() || !r.mismatched().isEmpty()) {
                 throw new IllegalArgumentException(ckpt + ": EMA weights do not fit the run's UNet config:\n" + r.describe());
             }
@@ -125,8 +134,14 @@ public final class TrainedModels {
                     Map.of("format", "pt", "edgegen_step", Long.toString(c.step())));
         }
         Files.createDirectories(tmp.resolve("vae"));
-        for (String f : new String[] {"config.json", "diffusion_pytorch_model.safetensors"}) {
-            Files.copy(vaeDir.resolve(f), tmp.resolve("vae").resolve(f));
+        if (decoderRun == null) {
+            for (String f : new String[] {"config.json", "diffusion_pytorch_model.safetensors"}) {
+                Files.copy(vaeDir.resolve(f), tmp.resolve("vae").resolve(f));
+            }
+        } else {
+            try (NDManager scope = manager.newSubManager()) {
+                writeVae(withDecoder(vaeDir, decoderRun, scope), tmp.resolve("vae"));
+            }
         }
         ObjectNode text = JSON.createObjectNode();
         text.putArray("architectures").add("BertModel");
@@ -174,14 +189,49 @@ public final class TrainedModels {
         loadEma(model, ckpt, manager);
     }
 
+    private static AutoencoderKL withDecoder(Path vaeDir, Path decoderRun, NDManager manager) throws IOException {
+        AutoencoderKL vae = new AutoencoderKL(VAEConfig.readJson(vaeDir.resolve("config.json")));
+        Map<String, NDArray> base;
+        try (dev.edgegen.io.SafetensorsFile f = dev.edgegen.io.SafetensorsFile.open(vaeDir.resolve("diffusion_pytorch_model.safetensors"))) {
+            base = f.loadAll(manager);
+        }
+        Path ckpt = decoderRun.resolve("checkpoint.safetensors");
+        if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--vae-run: no checkpoint at " + ckpt);
+        Map<String, NDArray> tuned = emaWeights(Checkpoint.load(ckpt, manager));
+        Map<String, NDArray> merged = new LinkedHashMap<>(base);
+        for (var e : base.entrySet()) {
+            String k = e.getKey();
+            NDArray t = tuned.get(k);
+            if (t == null || !t.getShape().equals(e.getValue().getShape())) {
+                throw new IllegalArgumentException(decoderRun + " is not a run of the same autoencoder (tensor " + k + " differs)");
+            }
+            boolean decoder = k.startsWith("decoder.") || k.startsWith("post_quant_conv.");
+            if (decoder) {
+                merged.put(k, t);
+            } else if (t.sub(e.getValue()).abs().max().getFloat() != 0f) {
+                throw new IllegalArgumentException(decoderRun + " changed the encoder (" + k + "); the UNet was trained on the "
+                        + "original latents, so fine-tune the decoder with \"freeze\": [\"encoder.\", \"quant_conv.\"]");
+            }
+        }
+        Module.LoadReport r = vae.load(merged);
+        if (!r.ok()) throw new IllegalArgumentException(r.describe());
+        return vae;
+    }
+
     private static void loadEma(Module module, Path ckpt, NDManager manager) throws IOException {
         Checkpoint c = Checkpoint.load(ckpt, manager);
-        Module.LoadReport r = module.load(c.ema());
+        Module.LoadReport r = module.load(emaWeights(c));
         if (!r.missing().isEmpty() || !r.mismatched().isEmpty()) {
             throw new IllegalArgumentException(ckpt + ": EMA weights do not fit the run's config:\n" + r.describe());
         }
-        c.model().values().forEach(NDArray::close);
         c.optimizer().values().forEach(NDArray::close);
+    }
+
+    /** The EMA weights of trained parameters and the weights of frozen ones (runs with "freeze" average only what they train). */
+    static Map<String, NDArray> emaWeights(Checkpoint c) {
+        Map<String, NDArray> w = new LinkedHashMap<>(c.model());
+        w.putAll(c.ema());
+        return w;
     }
 
     private static void deleteRecursively(Path p) throws IOException {

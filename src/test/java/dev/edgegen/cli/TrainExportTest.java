@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.edgegen.io.SafetensorsFile;
 import dev.edgegen.pipeline.GenerationRequest;
 import dev.edgegen.pipeline.MiniLmEncoder;
 import dev.edgegen.pipeline.ModelLoader;
@@ -50,6 +51,15 @@ class TrainExportTest {
             var b = Checkpoint.load(tmp.resolve("runs/ae2/checkpoint.safetensors"), m).model().get("decoder.conv_out.weight");
             assertTrue(a.sub(b).abs().max().getFloat() < 1e-6f, "\"init\" starts from the other run's EMA weights");
         }
+        Path dec = tmp.resolve("dec.json");
+        Files.writeString(dec, Files.readString(ae).replace("\"output\": \"runs/ae\"",
+                "\"output\": \"runs/dec\", \"init\": \"runs/ae\", \"freeze\": [\"encoder.\", \"quant_conv.\"]"));
+        assertEquals(0, Main.run("train", "autoencoder", "--config", dec.toString()));
+        Path tuned = tmp.resolve("tuned");
+        assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "--vae-run", tmp.resolve("runs/dec").toString(),
+                "-o", tuned.toString()));
+        assertEquals(2, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "--vae-run", tmp.resolve("runs/ae2").toString(),
+                "-o", tmp.resolve("refused").toString()), "a run that changed the encoder is refused");
         Path model = tmp.resolve("model");
         assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "-o", model.toString()));
         assertEquals("BertModel", new ObjectMapper().readTree(model.resolve("text_encoder/config.json").toFile())
@@ -57,6 +67,14 @@ class TrainExportTest {
         float scale = (float) new ObjectMapper().readTree(model.resolve("vae/config.json").toFile()).path("scaling_factor").asDouble();
         assertTrue(scale > 0 && scale != 0.18215f, "scaling factor measured on data, got " + scale);
 
+        try (NDManager m = NDManager.newBaseManager();
+             SafetensorsFile before = SafetensorsFile.open(model.resolve("vae/diffusion_pytorch_model.safetensors"));
+             SafetensorsFile after = SafetensorsFile.open(tuned.resolve("vae/diffusion_pytorch_model.safetensors"))) {
+            var x = before.loadAll(m);
+            var y = after.loadAll(m);
+            assertEquals(0f, x.get("encoder.conv_in.weight").sub(y.get("encoder.conv_in.weight")).abs().max().getFloat());
+            assertTrue(x.get("decoder.conv_out.weight").sub(y.get("decoder.conv_out.weight")).abs().max().getFloat() > 0f);
+        }
         try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root)) {
             assertTrue(sd.textEncoder instanceof MiniLmEncoder);
             assertEquals(384, sd.textEncoder.hiddenSize());
