@@ -73,7 +73,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private Trainer.Result unet(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
-        TrainedModels.Autoencoder ae = TrainedModels.loadAutoencoder(cfg.autoencoder(), cfg.data(), cfg.seed(), m);
+        TrainedModels.Autoencoder ae = TrainedModels.loadAutoencoder(cfg.autoencoder(), cfg.data(), m);
         System.err.printf(Locale.ROOT, "edgegen: autoencoder from %s, latent scaling factor %.4f%n",
                 cfg.autoencoder(), ae.vae().config.scalingFactor());
         TrainedModels.writeVae(ae.vae(), cfg.output().resolve("vae"));

@@ -32,6 +32,7 @@ public final class TrainedModels {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Images the latent scaling factor is measured on (SD's 0.18215 is 1 / std of its latents). */
     static final int SCALE_BATCHES = 4;
+    private static final long SCALE_SEED = 0x5CA1EL;
 
     private TrainedModels() {}
 
@@ -40,9 +41,10 @@ public final class TrainedModels {
     /**
      * The autoencoder of run {@code aeRun} with its EMA weights, in {@code manager}, and a scaling
      * factor of 1 / std of its latent means over {@link #SCALE_BATCHES} batches of the training data
-     * (drawn with their own seed, so the UNet run's data order is untouched and the value is reproducible).
+     * (drawn with a fixed seed of their own: the UNet run's data order is untouched and every run on this
+     * autoencoder and data gets the same value).
      */
-    public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, long seed, NDManager manager) throws IOException {
+    public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, NDManager manager) throws IOException {
         Path ckpt = aeRun.resolve("checkpoint.safetensors");
         Path cfgFile = aeRun.resolve("config.json");
         if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile)) {
@@ -58,7 +60,7 @@ public final class TrainedModels {
         loadEma(probe, ckpt, manager);
         float scale;
         try (NDManager scope = manager.newSubManager();
-             DataLoader loader = data.loader(seed ^ 0x5CA1EL, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
+             DataLoader loader = data.loader(SCALE_SEED, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
             double sum = 0, sq = 0;
             long n = 0;
             for (int i = 0; i < SCALE_BATCHES; i++) {
