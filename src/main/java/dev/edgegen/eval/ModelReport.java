@@ -23,7 +23,8 @@ import java.util.Locale;
  * Grids and prompt-following accuracy of a text-to-image model:
  * {@code ModelReport MODEL OUT_PREFIX STEPS CFG N} writes OUT_PREFIX-synthetic.png (8 one-object and
  * 8 two-object held-out prompts), OUT_PREFIX-emoji.png, and, when N > 0, OUT_PREFIX.json / .md with
- * the scene classifier's judgement of N one-object and N two-object held-out prompts (seed = prompt index).
+ * the scene classifier's judgement of N one-object images (the 10 held-out one-object prompts, cycled with
+ * new seeds) and N two-object held-out prompts (seed = image index).
  */
 public final class ModelReport {
     private ModelReport() {}
@@ -57,13 +58,15 @@ public final class ModelReport {
                     + "|---|---|---|---|---|---|---|---|\n");
             long t0 = System.nanoTime();
             for (int objects = 1; objects <= 2; objects++) {
-                List<PromptSets.Prompt> ps = PromptSets.synthetic(SyntheticScenes.Split.HELD_OUT, objects, n);
+                // one-object held-out prompts are few (one per held-out colour+shape pair): they repeat with new seeds
+                List<PromptSets.Prompt> ps = PromptSets.synthetic(SyntheticScenes.Split.HELD_OUT, objects, objects == 1 ? 10 : n);
                 List<PromptFollowing.Judgement> js = new ArrayList<>();
-                for (int i = 0; i < ps.size(); i++) {
-                    BufferedImage im = generate(t2i, ps.get(i).text(), i, steps, cfg);
+                for (int i = 0; i < n; i++) {
+                    PromptSets.Prompt p = ps.get(i % ps.size());
+                    BufferedImage im = generate(t2i, p.text(), i, steps, cfg);
                     try (NDManager scope = root.newSubManager()) {
                         NDArray x = Images.toArray(im, scope).mul(2f).sub(1f).expandDims(0);        // (1, 3, 64, 64) in [-1, 1]
-                        js.addAll(PromptFollowing.score(classifier, x, List.of(ps.get(i).scene())));
+                        js.addAll(PromptFollowing.score(classifier, x, List.of(p.scene())));
                     }
                 }
                 PromptFollowing.Summary s = PromptFollowing.Summary.of(js);
