@@ -12,6 +12,7 @@ import dev.edgegen.sampling.SchedulerConfig;
 import dev.edgegen.text.ClipTextConfig;
 import dev.edgegen.text.ClipTextModel;
 import dev.edgegen.text.ClipTokenizer;
+import dev.edgegen.text.MiniLmTextEncoder;
 import dev.edgegen.unet.UNet2DConditionModel;
 import dev.edgegen.unet.UNetConfig;
 import dev.edgegen.vae.AutoencoderKL;
@@ -70,14 +71,33 @@ public final class ModelLoader {
         Path configPath = require(dir.resolve("text_encoder/config.json"));
         JsonNode config = readJson(configPath);
         String arch = config.path("architectures").path(0).asText("CLIPTextModel");
+        if (arch.equals("BertModel")) return loadMiniLm(configPath, config, weights);
         if (!arch.equals("CLIPTextModel")) {
             throw new IllegalArgumentException(configPath + ": unknown text encoder architecture '" + arch
-                    + "' (supported: CLIPTextModel)");
+                    + "' (supported: CLIPTextModel, BertModel = all-MiniLM-L6-v2)");
         }
         ClipTextModel clip = new ClipTextModel(ClipTextConfig.read(configPath));
         loadInto(clip, "text_encoder", weightsFile(dir.resolve("text_encoder")), weights);
         ClipTokenizer tokenizer = ClipTokenizer.load(dir.resolve("tokenizer"));
         return new ClipTextEncoder(tokenizer, clip);
+    }
+
+    /** EdgeGen's own models: all-MiniLM-L6-v2, weights from its Maven artifact, {@code edgegen_max_tokens} from training. */
+    private static TextEncoder loadMiniLm(Path configPath, JsonNode config, NDManager weights) {
+        int hidden = config.path("hidden_size").asInt(MiniLmTextEncoder.HIDDEN);
+        if (hidden != MiniLmTextEncoder.HIDDEN) {
+            throw new IllegalArgumentException(configPath + ": BertModel hidden_size " + hidden
+                    + " is not all-MiniLM-L6-v2's " + MiniLmTextEncoder.HIDDEN + " (the only BERT text encoder supported)");
+        }
+        JsonNode max = config.get("edgegen_max_tokens");
+        if (max == null || !max.canConvertToInt()) {
+            throw new IllegalArgumentException(configPath + ": edgegen_max_tokens (the prompt length the UNet was trained with) is missing");
+        }
+        try {
+            return new MiniLmEncoder(MiniLmTextEncoder.load(weights, max.asInt()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load the MiniLM text encoder", e);
+        }
     }
 
     private static StableDiffusion loadSingleFile(Path file, NDManager weights) {

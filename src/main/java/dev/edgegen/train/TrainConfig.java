@@ -26,6 +26,8 @@ import java.util.Set;
  *   "seed": 0,
  *   "model": { ... },                      // the network's diffusers config (UNet or VAE config.json fields)
  *   "autoencoder": "runs/autoencoder",     // unet stage: the trained autoencoder to encode images with
+ *   "init": "runs/autoencoder-1",          // optional: start from the EMA weights of this run's checkpoint (same model)
+ *   "freeze": ["encoder.", "quant_conv."], // optional: parameter-name prefixes kept fixed (e.g. fine-tune only a decoder)
  *   "data": {"emoji_dir": "data/emoji", "emoji_styles": ["google"], "emoji_weight": 1, "synthetic_weight": 1,
  *            "skin_tones": false, "val_fraction": 0.05, "flip": true, "batch_size": 32, "threads": 2},
  *   "trainer": {"steps": 20000, "lr": 1e-4, "warmup_steps": 500, "min_lr_ratio": 0.1, "beta1": 0.9,
@@ -40,8 +42,13 @@ import java.util.Set;
  * Unknown keys are refused (they are usually typos). Relative paths are resolved against the
  * config file's directory.
  */
-public record TrainConfig(String stage, Path output, long seed, JsonNode model, Path autoencoder, Data data,
+public record TrainConfig(String stage, Path output, long seed, JsonNode model, Path autoencoder, Path init, List<String> freeze, Data data,
                           Trainer.Options trainer, Diffusion diffusion, Loss loss, JsonNode raw) {
+
+    /** Whether parameter {@code name} is trained (no {@code freeze} prefix matches it). */
+    public boolean trainable(String name) {
+        return freeze.stream().noneMatch(name::startsWith);
+    }
 
     public record Data(Path emojiDir, List<String> emojiStyles, double emojiWeight, double syntheticWeight,
                        boolean skinTones, double valFraction, boolean flip, int batchSize, int threads) {
@@ -97,7 +104,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> TOP = Set.of("stage", "output", "seed", "model", "autoencoder", "data", "trainer", "diffusion", "loss");
+    private static final Set<String> TOP = Set.of("stage", "output", "seed", "model", "autoencoder", "init", "freeze", "data", "trainer", "diffusion", "loss");
     private static final Set<String> DATA = Set.of("emoji_dir", "emoji_styles", "emoji_weight", "synthetic_weight", "skin_tones",
             "val_fraction", "flip", "batch_size", "threads");
     private static final Set<String> TRAINER = Set.of("steps", "lr", "warmup_steps", "min_lr_ratio", "beta1", "beta2", "eps",
@@ -140,6 +147,13 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             throw new IllegalArgumentException("the unet stage needs \"autoencoder\": the run directory or model of the trained autoencoder");
         }
 
+        Path init = root.has("init") ? base.resolve(text(root, "init", null)) : null;
+        List<String> freeze = new ArrayList<>();
+        if (root.has("freeze")) {
+            if (!root.get("freeze").isArray()) throw new IllegalArgumentException("\"freeze\" must be a list of parameter-name prefixes");
+            root.get("freeze").forEach(e -> freeze.add(e.asText()));
+        }
+
         JsonNode d = section(root, "data", DATA);
         List<String> styles = new ArrayList<>();
         if (d.has("emoji_styles")) d.get("emoji_styles").forEach(s -> styles.add(s.asText()));
@@ -176,7 +190,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             tr.remove("checkpoint_every"); // intervals may change on resume
             tr.remove("log_every");
         }
-        return new TrainConfig(stage, output, seed, model, ae, data, options, diffusion, loss, raw);
+        return new TrainConfig(stage, output, seed, model, ae, init, List.copyOf(freeze), data, options, diffusion, loss, raw);
     }
 
     private static JsonNode section(JsonNode root, String name, Set<String> keys) {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Trains EdgeGen's built-in text-to-image model and exports it to models/default:
+#   1. fetch the emoji data (scripts/fetch-emoji.sh; synthetic scenes are generated on the fly)
+#   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x4 KL autoencoder)
+#   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
+#   4. edgegen export --run <unet run> -o models/default             (EMA weights, diffusers layout)
+# Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
+# Usage: scripts/train-default.sh [CONFIGS]   (default configs; configs/short is the shortened recipe)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONFIGS="${1:-configs}"
+[ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export EDGEGEN_JAVA_OPTS="${EDGEGEN_JAVA_OPTS:--Dai.djl.pytorch.num_threads=2}"
+
+run_dir() {  # the absolute "output" directory of config $1 (relative paths are against the config's folder)
+  local rel
+  rel="$(sed -n 's/^ *"output": *"\([^"]*\)".*/\1/p' "$1")"
+  (cd "$(dirname "$1")" && mkdir -p "$rel" && cd "$rel" && pwd)
+}
+
+train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already holds a checkpoint
+  local cfg="$CONFIGS/${2:-$1}.json" resume=()
+  [ -f "$(run_dir "$cfg")/checkpoint.safetensors" ] && resume=(--resume)
+  ./edgegen train "$1" --config "$cfg" "${resume[@]}"
+}
+
+train autoencoder
+# configs/short continues the autoencoder in a second run ("init": the first run's EMA weights)
+if [ -f "$CONFIGS/autoencoder-2.json" ]; then train autoencoder autoencoder-2; fi
+train unet
+./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" -o models/default

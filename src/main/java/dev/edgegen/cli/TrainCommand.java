@@ -1,0 +1,101 @@
+package dev.edgegen.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.edgegen.data.DataLoader;
+import dev.edgegen.text.MiniLmTextEncoder;
+import dev.edgegen.train.AutoencoderTask;
+import dev.edgegen.train.CaptionCache;
+import dev.edgegen.train.DiffusionTask;
+import dev.edgegen.train.TrainConfig;
+import dev.edgegen.train.TrainProgress;
+import dev.edgegen.train.Trainer;
+import dev.edgegen.train.TrainedModels;
+import dev.edgegen.unet.UNet2DConditionModel;
+import dev.edgegen.unet.UNetConfig;
+import dev.edgegen.vae.AutoencoderKL;
+import dev.edgegen.vae.Posterior;
+import dev.edgegen.vae.VAEConfig;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train the autoencoder or the UNet of a small text-to-image model (see docs/training.md).")
+final class TrainCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "STAGE", description = "autoencoder or unet (must match the config's \"stage\").")
+    String stage;
+
+    @Option(names = "--config", required = true, description = "Training config (JSON).")
+    Path config;
+
+    @Option(names = "--resume", description = "Continue the run from its checkpoint.")
+    boolean resume;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!stage.equals("autoencoder") && !stage.equals("unet")) {
+            throw new IllegalArgumentException("stage must be autoencoder or unet, got \"" + stage + "\"");
+        }
+        TrainConfig cfg = TrainConfig.read(config);
+        if (!cfg.stage().equals(stage)) {
+            throw new IllegalArgumentException(config + " is a \"" + cfg.stage() + "\"-stage config; run `edgegen train "
+                    + cfg.stage() + " --config " + config + "`");
+        }
+        Trainer.Result r;
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = cfg.data().loader(cfg.seed(), System.err);
+             TrainProgress bar = new TrainProgress(System.err, "train " + stage)) {
+            r = stage.equals("autoencoder") ? autoencoder(cfg, loader, m, bar) : unet(cfg, loader, m, bar);
+        }
+        System.err.printf(Locale.ROOT, "edgegen: %s at step %d, loss %.5f; checkpoint %s%n",
+                r.stopped() ? "stopped" : "finished", r.stepsDone(), r.lastLoss(), r.checkpoint());
+        return 0;
+    }
+
+    private Trainer.Result autoencoder(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
+        AutoencoderKL vae = new AutoencoderKL(VAEConfig.fromJson(cfg.model(), config + " model"));
+        vae.initialize(m, 0.02f, cfg.seed());
+        if (cfg.init() != null && !resume) TrainedModels.initFrom(vae, cfg.init(), m);
+        System.err.printf(Locale.ROOT, "edgegen: autoencoder, %.2f M parameters%n", vae.parameterCount() / 1e6);
+        Trainer.Task task = new AutoencoderTask(new AutoencoderTask.Autoencoder() {
+            @Override public NDArray[] encode(NDArray images) {
+                Posterior p = vae.encode(images);
+                return new NDArray[] {p.mean(), p.logvar()};
+            }
+
+            @Override public NDArray decode(NDArray latents) { return vae.decode(latents); }
+        }, loader, cfg.loss().klWeight(), cfg.loss().mseWeight());
+        return new Trainer(vae, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
+    }
+
+    private Trainer.Result unet(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
+        TrainedModels.Autoencoder ae = TrainedModels.loadAutoencoder(cfg.autoencoder(), cfg.data(), m);
+        System.err.printf(Locale.ROOT, "edgegen: autoencoder from %s, latent scaling factor %.4f%n",
+                cfg.autoencoder(), ae.vae().config.scalingFactor());
+        TrainedModels.writeVae(ae.vae(), cfg.output().resolve("vae"));
+        UNetConfig unetConfig = UNetConfig.fromJson(cfg.model(), config + " model");
+        UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
+        unet.initialize(m, 0.02f, cfg.seed());
+        if (cfg.init() != null && !resume) TrainedModels.initFrom(unet, cfg.init(), m);
+        System.err.printf(Locale.ROOT, "edgegen: unet, %.2f M parameters%n", unet.parameterCount() / 1e6);
+        MiniLmTextEncoder text = MiniLmTextEncoder.load(m, cfg.diffusion().maxTokens());
+        CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), 4096);
+        float scale = ae.vae().config.scalingFactor();
+        Trainer.Task task = new DiffusionTask(unet::forward,
+                (images, rng) -> {
+                    try (Posterior p = ae.vae().encode(images)) {
+                        return p.sample(rng).muli(scale);
+                    }
+                },
+                captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout());
+        try {
+            return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
+        } finally {
+            text.close();
+        }
+    }
+}

