@@ -131,23 +131,32 @@ public final class NelfCommand implements Callable<Integer> {
         r.put("model", "teacher (voxel grid " + model.config.grid() + "^3 x " + (1 + model.config.features()) + " + MLP)");
         r.put("parameters", model.parameterCount());
         r.put("size_mb", model.sizeBytes() / 1e6);
+        return scoreTestViews(r, "teacher", d, limit, imagesDir, camera -> model.renderImage(m, camera, 8192));
+    }
+
+    /**
+     * Renders the first {@code limit} test views (all if ≤ 0) with {@code render} and adds per-view
+     * and mean PSNR, SSIM and milliseconds to {@code r}; the first four frames go to {@code imagesDir}.
+     */
+    static ObjectNode scoreTestViews(ObjectNode r, String who, SceneDataset d, int limit, Path imagesDir,
+                                     java.util.function.Function<dev.edgegen.nelf.Camera, RgbImage> render) {
         ArrayNode views = r.putArray("views");
         double sp = 0, ss = 0, ms = 0;
         int n = limit <= 0 ? d.test().size() : Math.min(limit, d.test().size());
         for (int i = 0; i < n; i++) {
             View v = d.test().get(i);
             long t0 = System.nanoTime();
-            RgbImage img = model.renderImage(m, v.camera(), 8192);
+            RgbImage img = render.apply(v.camera());
             double t = (System.nanoTime() - t0) / 1e6;
-            double p = Metrics.psnr(img, v.image()), s = Metrics.ssim(img, v.image());
+            double p = Metrics.psnr(img, v.image()), q = Metrics.ssim(img, v.image());
             if (imagesDir != null && i < 4) img.writePng(imagesDir.resolve("test_" + i + ".png"));
             ObjectNode o = views.addObject();
             o.put("view", v.file());
             o.put("psnr", p);
-            o.put("ssim", s);
+            o.put("ssim", q);
             o.put("ms", t);
             sp += p;
-            ss += s;
+            ss += q;
             ms += t;
         }
         r.put("test_views", n);
@@ -155,8 +164,8 @@ public final class NelfCommand implements Callable<Integer> {
         r.put("ssim_mean", ss / n);
         r.put("ms_per_frame_mean", ms / n);
         r.put("resolution", d.width() + "x" + d.height());
-        System.out.printf(Locale.ROOT, "teacher: PSNR %.2f dB  SSIM %.4f  %.0f ms/frame at %dx%d over %d test views%n",
-                sp / n, ss / n, ms / n, d.width(), d.height(), n);
+        System.out.printf(Locale.ROOT, "%s: PSNR %.2f dB  SSIM %.4f  %.1f ms/frame at %dx%d over %d test views%n",
+                who, sp / n, ss / n, ms / n, d.width(), d.height(), n);
         return r;
     }
 }

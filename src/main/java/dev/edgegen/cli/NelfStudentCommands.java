@@ -94,33 +94,8 @@ final class NelfStudentCommands {
         r.put("model", "student " + s.config);
         r.put("parameters", s.parameterCount());
         r.put("size_mb", 4.0 * s.parameterCount() / 1e6);
-        ArrayNode views = r.putArray("views");
-        int n = limit <= 0 ? d.test().size() : Math.min(limit, d.test().size());
-        double sp = 0, ss = 0, ms = 0;
-        for (int i = 0; i < n; i++) {
-            View v = d.test().get(i);
-            long t0 = System.nanoTime();
-            RgbImage img = StudentTrainer.renderImage(m, s, v.camera());
-            double t = (System.nanoTime() - t0) / 1e6;
-            double p = Metrics.psnr(img, v.image()), q = Metrics.ssim(img, v.image());
-            if (imagesDir != null && i < 4) img.writePng(imagesDir.resolve("test_" + i + ".png"));
-            ObjectNode o = views.addObject();
-            o.put("view", v.file());
-            o.put("psnr", p);
-            o.put("ssim", q);
-            o.put("ms", t);
-            sp += p;
-            ss += q;
-            ms += t;
-        }
-        r.put("test_views", n);
-        r.put("psnr_mean", sp / n);
-        r.put("ssim_mean", ss / n);
-        r.put("ms_per_frame_mean", ms / n);
-        r.put("resolution", d.width() + "x" + d.height());
-        System.out.printf(Locale.ROOT, "student: PSNR %.2f dB  SSIM %.4f  %.1f ms/frame at %dx%d over %d test views%n",
-                sp / n, ss / n, ms / n, d.width(), d.height(), n);
-        return r;
+        return NelfCommand.scoreTestViews(r, "student", d, limit, imagesDir,
+                camera -> StudentTrainer.renderImage(m, s, camera));
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,
