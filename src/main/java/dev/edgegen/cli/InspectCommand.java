@@ -37,14 +37,13 @@ final class InspectCommand implements Callable<Integer> {
         ModelConfigs c;
         if (source != null && source.arch != null) {
             Architecture a = Architecture.fromName(source.arch);
-            c = new ModelConfigs(a.cliName, a.unet, a.vae, a.text);
+            c = ModelConfigs.of(a);
         } else {
             Path p = source != null && source.model != null ? source.model : DefaultModel.path();
             c = ModelConfigs.read(p);
         }
         UNet2DConditionModel unet = new UNet2DConditionModel(c.unet());
         AutoencoderKL vae = new AutoencoderKL(c.vae());
-        ClipTextModel text = new ClipTextModel(c.text());
         int side = c.unet().sampleSize() * c.vae().downscale();
         int w = width != null ? width : side;
         int h = height != null ? height : side;
@@ -52,15 +51,19 @@ final class InspectCommand implements Callable<Integer> {
         if (w % f != 0 || h % f != 0) {
             throw new IllegalArgumentException("width and height must be multiples of " + f + " (got " + w + "x" + h + ")");
         }
-        int ctx = c.text().maxPositionEmbeddings();
+        int ctx = c.contextLength();
         double unet1 = unet.flops(1, h / f, w / f, ctx) / 1e9;
         double unet2 = unet.flops(2, h / f, w / f, ctx) / 1e9;
         double dec = vae.decodeFlops(1, h / f, w / f) / 1e9;
         PrintfOut o = new PrintfOut();
         o.p("model            %s%n", c.name());
         o.p("image            %dx%d (latent %dx%dx%d)%n", w, h, c.unet().inChannels(), h / f, w / f);
-        o.p("text encoder     %,15d params  (CLIP, %d layers, width %d)%n", text.parameterCount(),
-                c.text().numHiddenLayers(), c.text().hiddenSize());
+        if (c.clip() != null) {
+            o.p("text encoder     %,15d params  (CLIP, %d layers, width %d)%n", new ClipTextModel(c.clip()).parameterCount(),
+                    c.clip().numHiddenLayers(), c.clip().hiddenSize());
+        } else {
+            o.p("text encoder     all-MiniLM-L6-v2, frozen (weights from its Maven artifact), %d tokens%n", ctx);
+        }
         o.p("unet             %,15d params  %9.1f GFLOPs/eval (batch 1), %9.1f (batch 2, one CFG step)%n",
                 unet.parameterCount(), unet1, unet2);
         o.p("vae decoder      %,15d params  %9.1f GFLOPs/decode  (decoder.*; %,d with post_quant_conv)%n",

@@ -62,6 +62,7 @@ class TrainExportTest {
                 "-o", tmp.resolve("refused").toString()), "a run that changed the encoder is refused");
         Path model = tmp.resolve("model");
         assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "-o", model.toString()));
+        assertEquals(0, Main.run("inspect", "--model", model.toString()), "inspect reads a MiniLM model directory");
         assertEquals("BertModel", new ObjectMapper().readTree(model.resolve("text_encoder/config.json").toFile())
                 .path("architectures").path(0).asText());
         float scale = (float) new ObjectMapper().readTree(model.resolve("vae/config.json").toFile()).path("scaling_factor").asDouble();
