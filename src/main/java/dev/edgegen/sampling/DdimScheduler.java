@@ -60,16 +60,6 @@ public final class DdimScheduler implements Scheduler {
     }
 
     @Override
-    public float initNoiseSigma() {
-        return 1f;
-    }
-
-    @Override
-    public NDArray scaleModelInput(NDArray sample, int index) {
-        return sample;
-    }
-
-    @Override
     public NDArray step(NDArray modelOutput, int index, NDArray sample, Random rng) {
         if (eta > 0 && rng == null) {
             throw new IllegalArgumentException("DDIM with eta > 0 needs a random generator");

@@ -136,16 +136,6 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
     }
 
     @Override
-    public float initNoiseSigma() {
-        return 1f;
-    }
-
-    @Override
-    public NDArray scaleModelInput(NDArray sample, int index) {
-        return sample;
-    }
-
-    @Override
     public NDArray step(NDArray modelOutput, int index, NDArray sample, Random rng) {
         int steps = prepared().length;
         NoiseSchedules.checkIndex(index, steps);

@@ -48,16 +48,6 @@ public final class LcmScheduler implements Scheduler {
     }
 
     @Override
-    public float initNoiseSigma() {
-        return 1f;
-    }
-
-    @Override
-    public NDArray scaleModelInput(NDArray sample, int index) {
-        return sample;
-    }
-
-    @Override
     public NDArray step(NDArray modelOutput, int index, NDArray sample, Random rng) {
         boolean last = index == prepared().length - 1;
         if (!last && rng == null) {

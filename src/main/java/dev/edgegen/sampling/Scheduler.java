@@ -22,11 +22,15 @@ public interface Scheduler {
     /** The model timesteps of the prepared steps, in denoising order (descending). */
     float[] timesteps();
 
-    /** Std of the initial noise (1 for DDIM-like, sigma_max-ish for Euler-like). */
-    float initNoiseSigma();
+    /** Std of the initial noise: 1 for DDIM-like samplers; Euler-like ones override it (about sigma_max). */
+    default float initNoiseSigma() {
+        return 1f;
+    }
 
-    /** The UNet's input at step {@code index} (Euler-like samplers divide by sqrt(sigma²+1)). */
-    NDArray scaleModelInput(NDArray sample, int index);
+    /** The UNet's input at step {@code index}: the sample itself, unless (Euler-like) the sampler rescales it. */
+    default NDArray scaleModelInput(NDArray sample, int index) {
+        return sample;
+    }
 
     /** One denoising step from step {@code index}; {@code rng} feeds ancestral/stochastic samplers. */
     NDArray step(NDArray modelOutput, int index, NDArray sample, Random rng);
