@@ -39,6 +39,23 @@ public final class Checkpoint {
         save(file, header, model, adam, new NDList());
     }
 
+    /**
+     * Resumes {@code model} from {@code file} if it exists: refuses a checkpoint trained with another
+     * config (naming both), loads the weights and returns what was read (step, optimizer state and
+     * extras stay in it); returns null when there is nothing to resume.
+     */
+    public static <C> Loaded resume(Path file, NDManager manager, Module model, C config, Class<C> type) {
+        if (!java.nio.file.Files.isRegularFile(file)) return null;
+        Loaded l = load(file, manager);
+        C saved = JSON.convertValue(l.header().get("config"), type);
+        if (!saved.equals(config)) {
+            throw new IllegalArgumentException(file + ": checkpoint was trained with " + saved + ", not " + config
+                    + "; use the same options or another output folder");
+        }
+        loadWeights(file, model, l.arrays());
+        return l;
+    }
+
     /** As above plus {@code extra} arrays, named {@code state.*}, that the trainer needs to resume exactly. */
     public static void save(Path file, ObjectNode header, Module model, Adam adam, NDList extra) {
         NDList list = new NDList();

@@ -71,18 +71,10 @@ public final class StudentTrainer {
         MobileR2L model = new MobileR2L(cfg);
         model.initialize(manager, opt.seed());
         long step = 0;
-        Checkpoint.Loaded resumed = null;
         Path ckpt = dir.resolve(FILE);
-        if (resume && Files.isRegularFile(ckpt)) {
-            Checkpoint.Loaded l = Checkpoint.load(ckpt, manager);
-            StudentConfig saved = JSON.convertValue(l.header().get("config"), StudentConfig.class);
-            if (!saved.equals(cfg)) {
-                throw new IllegalArgumentException(ckpt + ": checkpoint was trained with " + saved + ", not " + cfg
-                        + "; use the same options or another output folder");
-            }
-            Checkpoint.loadWeights(ckpt, model, l.arrays());
-            step = l.header().get("step").asLong();
-            resumed = l;
+        Checkpoint.Loaded resumed = resume ? Checkpoint.resume(ckpt, manager, model, cfg, StudentConfig.class) : null;
+        if (resumed != null) {
+            step = resumed.header().get("step").asLong();
             log.println("resumed student from step " + step);
         }
         Adam adam = new Adam(manager, model.parameters()); // after loading: it marks the current arrays as trainable

@@ -65,19 +65,11 @@ public final class TeacherTrainer {
         VoxelNeRF model = new VoxelNeRF(cfg);
         model.initialize(manager, opt.seed());
         long step = 0;
-        Checkpoint.Loaded resumed = null;
         Path ckpt = dir.resolve(FILE);
-        if (resume && Files.isRegularFile(ckpt)) {
-            Checkpoint.Loaded l = Checkpoint.load(ckpt, manager);
-            TeacherConfig saved = JSON.convertValue(l.header().get("config"), TeacherConfig.class);
-            if (!saved.equals(cfg)) {
-                throw new IllegalArgumentException(ckpt + ": checkpoint was trained with " + saved + ", not " + cfg
-                        + "; use the same options or another output folder");
-            }
-            Checkpoint.loadWeights(ckpt, model, l.arrays());
-            step = l.header().get("step").asLong();
-            resumed = l;
-            if (l.arrays().containsKey("state.occupancy")) model.restoreOccupancy(l.arrays().get("state.occupancy"));
+        Checkpoint.Loaded resumed = resume ? Checkpoint.resume(ckpt, manager, model, cfg, TeacherConfig.class) : null;
+        if (resumed != null) {
+            step = resumed.header().get("step").asLong();
+            if (resumed.arrays().containsKey("state.occupancy")) model.restoreOccupancy(resumed.arrays().get("state.occupancy"));
             log.println("resumed teacher from step " + step);
         }
         Adam adam = new Adam(manager, model.parameters()); // after loading: it marks the current arrays as trainable
