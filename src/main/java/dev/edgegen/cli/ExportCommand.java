@@ -19,10 +19,13 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--vae-run", description = "Take the decoder from this autoencoder run (fine-tuned with the encoder frozen).")
     Path vaeRun;
 
+    @Option(names = "--half", description = "Store the weights as float16 (half the size; loaded back as float32).")
+    boolean half;
+
     @Override
     public Integer call() throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            TrainedModels.export(run, vaeRun, output, m);
+            TrainedModels.export(run, vaeRun, output, half, m);
         }
         System.err.println("edgegen: wrote " + output);
         return 0;

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "edgegen", mixinStandardHelpOptions = true, version = "edgegen 0.1.0",
         description = "Fast on-device generative vision: text-to-image diffusion and neural light fields.",
         subcommands = {GenerateCommand.class, InitCommand.class, InspectCommand.class, TokenizeCommand.class,
-                BenchCommand.class, TrainCommand.class, ExportCommand.class, NelfCommand.class,
+                BenchCommand.class, TrainCommand.class, ExportCommand.class, EvalCommand.class, NelfCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code for bad input (arguments, files, weights). */

@@ -58,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
 
     private Trainer.Result autoencoder(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
         AutoencoderKL vae = new AutoencoderKL(VAEConfig.fromJson(cfg.model(), config + " model"));
-        vae.initialize(m, 0.02f, cfg.seed());
+        vae.initializeFanIn(m, cfg.seed());
         if (cfg.init() != null && !resume) TrainedModels.initFrom(vae, cfg.init(), m);
         System.err.printf(Locale.ROOT, "edgegen: autoencoder, %.2f M parameters%n", vae.parameterCount() / 1e6);
         Trainer.Task task = new AutoencoderTask(new AutoencoderTask.Autoencoder() {
@@ -74,21 +74,20 @@ final class TrainCommand implements Callable<Integer> {
 
     private Trainer.Result unet(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
         TrainedModels.Autoencoder ae = TrainedModels.loadAutoencoder(cfg.autoencoder(), cfg.data(), m);
-        System.err.printf(Locale.ROOT, "edgegen: autoencoder from %s, latent scaling factor %.4f%n",
-                cfg.autoencoder(), ae.vae().config.scalingFactor());
+        System.err.printf(Locale.ROOT, "edgegen: autoencoder from %s, latents_mean %s, latents_std %s%n",
+                cfg.autoencoder(), ae.vae().config.latentsMean(), ae.vae().config.latentsStd());
         TrainedModels.writeVae(ae.vae(), cfg.output().resolve("vae"));
         UNetConfig unetConfig = UNetConfig.fromJson(cfg.model(), config + " model");
         UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
-        unet.initialize(m, 0.02f, cfg.seed());
+        unet.initializeFanIn(m, cfg.seed());
         if (cfg.init() != null && !resume) TrainedModels.initFrom(unet, cfg.init(), m);
         System.err.printf(Locale.ROOT, "edgegen: unet, %.2f M parameters%n", unet.parameterCount() / 1e6);
         MiniLmTextEncoder text = MiniLmTextEncoder.load(m, cfg.diffusion().maxTokens());
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), 4096);
-        float scale = ae.vae().config.scalingFactor();
         Trainer.Task task = new DiffusionTask(unet::forward,
                 (images, rng) -> {
-                    try (Posterior p = ae.vae().encode(images)) {
-                        return p.sample(rng).muli(scale);
+                    try (Posterior p = ae.vae().encode(images); NDArray z = p.sample(rng)) {
+                        return ae.vae().toDiffusionLatents(z);
                     }
                 },
                 captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout());

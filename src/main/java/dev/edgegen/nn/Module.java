@@ -83,6 +83,26 @@ public abstract class Module {
         }
     }
 
+    /**
+     * Fills every parameter for training from scratch: NORMAL weights of rank ≥ 2 ~ N(0, 1/fan_in) with
+     * fan_in = size / shape[0] (LeCun normal: the in-features of a Linear, in·k·k of a Conv2d, the width of an
+     * Embedding), so every layer starts with unit-variance outputs whatever its width; ZEROS, ONES as named.
+     */
+    public final void initializeFanIn(NDManager manager, long seed) {
+        java.util.SplittableRandom root = new java.util.SplittableRandom(seed);
+        for (Parameter p : parameters().values()) {
+            long s = root.nextLong();
+            Shape shape = p.shape();
+            NDArray v = switch (p.init()) {
+                case ZEROS -> manager.zeros(shape, DataType.FLOAT32);
+                case ONES -> manager.ones(shape, DataType.FLOAT32);
+                default -> gaussian(manager, shape,
+                        shape.dimension() < 2 ? 0.02f : (float) (1 / Math.sqrt((double) shape.size() / shape.get(0))), s);
+            };
+            p.set(v);
+        }
+    }
+
     private static NDArray gaussian(NDManager manager, Shape shape, float std, long seed) {
         int n = Math.toIntExact(shape.size());
         float[] data = new float[n];

@@ -73,7 +73,7 @@ public final class TextToImage {
                 start = scheduler.startIndex(r.strength());
                 NDArray image = Images.toArray(resized(Images.readImage(r.initImage()), r.width(), r.height()), run); // (3, H, W) in [0, 1]
                 NDArray batchImage = image.mul(2).sub(1).expandDims(0).repeat(0, r.batch());
-                NDArray z = model.vae.encode(batchImage).sample(noiseRng).mul(model.vae.config.scalingFactor());
+                NDArray z = model.vae.toDiffusionLatents(model.vae.encode(batchImage).sample(noiseRng));
                 x = start >= r.steps() ? z : scheduler.addNoise(z, noise, start);
             } else {
                 x = noise.mul(scheduler.initNoiseSigma());
@@ -115,7 +115,7 @@ public final class TextToImage {
                 try (NDManager dec = run.newSubManager()) {
                     NDArray zb = x.get(b).expandDims(0);
                     zb.attach(dec);
-                    NDArray img = model.vae.decode(zb.div(model.vae.config.scalingFactor()));
+                    NDArray img = model.vae.decode(model.vae.fromDiffusionLatents(zb));
                     images.addAll(Images.fromBatch(img));
                 }
             }

@@ -7,15 +7,30 @@ import java.util.Collection;
 public final class GradClip {
     private GradClip() {}
 
-    /** Global norm √Σ‖g‖² over all gradients (double accumulation). */
+    /** Global norm √Σ‖g‖² over all gradients, squared and summed in float64 (float32 overflows past 1.8e19). */
     public static double globalNorm(Collection<NDArray> grads) {
         double sum = 0;
         for (NDArray g : grads) {
-            try (NDArray sq = g.square(); NDArray s = sq.sum()) {
-                sum += s.getFloat();
+            try (NDArray d = g.toType(ai.djl.ndarray.types.DataType.FLOAT64, false);
+                 NDArray sq = d.square(); NDArray s = sq.sum()) {
+                sum += s.getDouble();
             }
         }
         return Math.sqrt(sum);
+    }
+
+    /** The name of the gradient with the largest L∞ norm (a non-finite one first) and that norm, for error messages. */
+    public static String largest(java.util.Map<String, NDArray> grads) {
+        String worst = null;
+        double worstMax = -1;
+        for (var e : grads.entrySet()) {
+            try (NDArray a = e.getValue().abs(); NDArray m = a.max()) {
+                double v = m.getFloat();
+                if (Double.isNaN(v)) v = Double.POSITIVE_INFINITY;
+                if (v > worstMax) { worstMax = v; worst = e.getKey(); }
+            }
+        }
+        return worst + " (max |g| = " + worstMax + ")";
     }
 
     /**

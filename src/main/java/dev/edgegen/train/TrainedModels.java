@@ -25,12 +25,12 @@ import java.util.Map;
 
 /**
  * Turns training runs into models: the frozen autoencoder a UNet run trains on (its EMA weights and
- * a latent scaling factor measured on data), and the finished diffusers-layout model directory.
+ * per-channel latent statistics measured on data), and the finished diffusers-layout model directory.
  * A UNet run keeps a copy of its autoencoder in {@code <run>/vae/} so the export needs only the run.
  */
 public final class TrainedModels {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Images the latent scaling factor is measured on (SD's 0.18215 is 1 / std of its latents). */
+    /** Batches the latent statistics are measured on (SD's 0.18215 is 1 / std of its latents). */
     static final int SCALE_BATCHES = 4;
     private static final long SCALE_SEED = 0x5CA1EL;
 
@@ -39,10 +39,12 @@ public final class TrainedModels {
     public record Autoencoder(AutoencoderKL vae) {}
 
     /**
-     * The autoencoder of run {@code aeRun} with its EMA weights, in {@code manager}, and a scaling
-     * factor of 1 / std of its latent means over {@link #SCALE_BATCHES} batches of the training data
+     * The autoencoder of run {@code aeRun} with its EMA weights, in {@code manager}, and per-channel
+     * latents_mean / latents_std of its latent means over {@link #SCALE_BATCHES} batches of the training data
      * (drawn with a fixed seed of their own: the UNet run's data order is untouched and every run on this
-     * autoencoder and data gets the same value).
+     * autoencoder and data gets the same values), scaling_factor 1. Centring matters: a latent mean the noise
+     * schedule leaks at t = T (SD's schedule keeps 7% of the signal) is learned by the UNet but absent from
+     * the zero-mean noise sampling starts from, and every sample comes out washed out.
      */
     public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, NDManager manager) throws IOException {
         Path ckpt = aeRun.resolve("checkpoint.safetensors");
@@ -58,24 +60,28 @@ public final class TrainedModels {
         VAEConfig vc = VAEConfig.fromJson(task.path("model"), cfgFile + " model");
         AutoencoderKL probe = new AutoencoderKL(vc);
         loadEma(probe, ckpt, manager);
-        float scale;
+        int c = vc.latentChannels();
+        double[] sum = new double[c], sq = new double[c];
+        long perChannel = 0;
         try (NDManager scope = manager.newSubManager();
              DataLoader loader = data.loader(SCALE_SEED, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
-            double sum = 0, sq = 0;
-            long n = 0;
             for (int i = 0; i < SCALE_BATCHES; i++) {
                 try (Posterior p = probe.encode(loader.next().images(scope))) {
-                    NDArray mu = p.mean();
-                    sum += mu.sum().getFloat();
-                    sq += mu.square().sum().getFloat();
-                    n += mu.getShape().size();
+                    NDArray mu = p.mean();                                                  // (B, C, h, w)
+                    float[] s1 = mu.sum(new int[] {0, 2, 3}).toFloatArray();
+                    float[] s2 = mu.square().sum(new int[] {0, 2, 3}).toFloatArray();
+                    for (int k = 0; k < c; k++) { sum[k] += s1[k]; sq[k] += s2[k]; }
+                    perChannel += mu.getShape().size() / c;
                 }
             }
-            double mean = sum / n;
-            scale = (float) (1 / Math.sqrt(Math.max(sq / n - mean * mean, 1e-12)));
         }
-        VAEConfig scaled = new VAEConfig(vc.inChannels(), vc.outChannels(), vc.latentChannels(), vc.blockOutChannels(),
-                vc.layersPerBlock(), vc.normNumGroups(), scale, vc.sampleSize());
+        java.util.List<Float> means = new java.util.ArrayList<>(), stds = new java.util.ArrayList<>();
+        for (int k = 0; k < c; k++) {
+            double m = sum[k] / perChannel;
+            means.add((float) m);
+            stds.add((float) Math.sqrt(Math.max(sq[k] / perChannel - m * m, 1e-12)));
+        }
+        VAEConfig scaled = vc.withLatentStats(means, stds, 1f);
         AutoencoderKL vae = new AutoencoderKL(scaled);
         probe.parameters().forEach((k, p) -> vae.parameters().get(k).set(p.get()));
         return new Autoencoder(vae);
@@ -83,11 +89,16 @@ public final class TrainedModels {
 
     /** Saves the autoencoder as a diffusers component directory {@code dir} (config.json + weights). */
     public static void writeVae(AutoencoderKL vae, Path dir) throws IOException {
+        writeVae(vae, dir, false);
+    }
+
+    /** As {@link #writeVae(AutoencoderKL, Path)}, with the weights stored as float16 when {@code half}. */
+    public static void writeVae(AutoencoderKL vae, Path dir, boolean half) throws IOException {
         Files.createDirectories(dir);
         vae.config.writeJson(dir.resolve("config.json"));
         Map<String, NDArray> t = new LinkedHashMap<>();
         vae.parameters().forEach((k, p) -> t.put(k, p.get()));
-        Safetensors.write(dir.resolve("diffusion_pytorch_model.safetensors"), t, Map.of("format", "pt"));
+        Safetensors.write(dir.resolve("diffusion_pytorch_model.safetensors"), t, Map.of("format", "pt"), half);
     }
 
     /**
@@ -96,15 +107,16 @@ public final class TrainedModels {
      * under {@code out.partial} and renamed into place, replacing an older {@code out}.
      */
     public static void export(Path unetRun, Path out, NDManager manager) throws IOException {
-        export(unetRun, null, out, manager);
+        export(unetRun, null, out, false, manager);
     }
 
     /**
      * As {@link #export(Path, Path, NDManager)}, with the decoder (decoder.*, post_quant_conv.*) taken from the
      * EMA weights of autoencoder run {@code decoderRun} when it is not null: a decoder fine-tuned with the
-     * encoder frozen ({@code "freeze": ["encoder.", "quant_conv."]}), so the UNet's latent space is unchanged.
+     * encoder frozen ({@code "freeze": ["encoder.", "quant_conv."]}), so the UNet's latent space is unchanged;
+     * with {@code half} every weight file is float16 (half the size; loaded back as float32).
      */
-    public static void export(Path unetRun, Path decoderRun, Path out, NDManager manager) throws IOException {
+    public static void export(Path unetRun, Path decoderRun, Path out, boolean half, NDManager manager) throws IOException {
         Path ckpt = unetRun.resolve("checkpoint.safetensors");
         Path cfgFile = unetRun.resolve("config.json");
         Path vaeDir = unetRun.resolve("vae");
@@ -133,17 +145,11 @@ public final class TrainedModels {
             Map<String, NDArray> t = new LinkedHashMap<>();
             unet.parameters().forEach((k, p) -> t.put(k, p.get()));
             Safetensors.write(tmp.resolve("unet/diffusion_pytorch_model.safetensors"), t,
-                    Map.of("format", "pt", "edgegen_step", Long.toString(c.step())));
+                    Map.of("format", "pt", "edgegen_step", Long.toString(c.step())), half);
         }
         Files.createDirectories(tmp.resolve("vae"));
-        if (decoderRun == null) {
-            for (String f : new String[] {"config.json", "diffusion_pytorch_model.safetensors"}) {
-                Files.copy(vaeDir.resolve(f), tmp.resolve("vae").resolve(f));
-            }
-        } else {
-            try (NDManager scope = manager.newSubManager()) {
-                writeVae(withDecoder(vaeDir, decoderRun, scope), tmp.resolve("vae"));
-            }
+        try (NDManager scope = manager.newSubManager()) {
+            writeVae(decoderRun == null ? readVae(vaeDir, scope) : withDecoder(vaeDir, decoderRun, scope), tmp.resolve("vae"), half);
         }
         ObjectNode text = JSON.createObjectNode();
         text.putArray("architectures").add("BertModel");
@@ -191,12 +197,19 @@ public final class TrainedModels {
         loadEma(model, ckpt, manager);
     }
 
-    private static AutoencoderKL withDecoder(Path vaeDir, Path decoderRun, NDManager manager) throws IOException {
+    private static AutoencoderKL readVae(Path vaeDir, NDManager manager) throws IOException {
         AutoencoderKL vae = new AutoencoderKL(VAEConfig.readJson(vaeDir.resolve("config.json")));
-        Map<String, NDArray> base;
         try (dev.edgegen.io.SafetensorsFile f = dev.edgegen.io.SafetensorsFile.open(vaeDir.resolve("diffusion_pytorch_model.safetensors"))) {
-            base = f.loadAll(manager);
+            Module.LoadReport r = vae.load(f.loadAll(manager));
+            if (!r.ok()) throw new IllegalArgumentException(vaeDir + ": " + r.describe());
         }
+        return vae;
+    }
+
+    private static AutoencoderKL withDecoder(Path vaeDir, Path decoderRun, NDManager manager) throws IOException {
+        AutoencoderKL vae = readVae(vaeDir, manager);
+        Map<String, NDArray> base = new LinkedHashMap<>();
+        vae.parameters().forEach((k, p) -> base.put(k, p.get()));
         Path ckpt = decoderRun.resolve("checkpoint.safetensors");
         if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--vae-run: no checkpoint at " + ckpt);
         Map<String, NDArray> tuned = emaWeights(Checkpoint.load(ckpt, manager));

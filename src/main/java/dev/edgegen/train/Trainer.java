@@ -224,7 +224,7 @@ public final class Trainer {
                         }
                         gradNorm = Double.isFinite(lastLoss) ? GradClip.clip(grads.values(), options.clipNorm()) : Double.NaN;
                         if (!Double.isFinite(lastLoss) || !Double.isFinite(gradNorm)) {
-                            throw diverged(step, lastLoss, gradNorm, lastCheckpointStep);
+                            throw diverged(step, lastLoss, gradNorm, Double.isFinite(lastLoss) ? GradClip.largest(grads) : null, lastCheckpointStep);
                         }
                         adam.step(values, grads, lr);
                         for (NDArray a : values.values()) JniUtils.zeroGrad((PtNDArray) a);
@@ -274,8 +274,8 @@ public final class Trainer {
         }
     }
 
-    private TrainingDivergedException diverged(long step, double loss, double gradNorm, long lastCheckpointStep) {
-        String what = Double.isFinite(loss) ? "gradient norm is " + gradNorm : "loss is " + loss;
+    private TrainingDivergedException diverged(long step, double loss, double gradNorm, String worstGrad, long lastCheckpointStep) {
+        String what = Double.isFinite(loss) ? "gradient norm is " + gradNorm + ", largest in " + worstGrad : "loss is " + loss;
         String last = lastCheckpointStep >= 0
                 ? "the last good checkpoint is " + checkpointFile() + " (step " + lastCheckpointStep + ")"
                 : "no checkpoint was written yet";

@@ -9,7 +9,8 @@ import dev.edgegen.nn.Scope;
 
 /**
  * diffusers' AutoencoderKL (the Stable Diffusion VAE). Keys: encoder.*, quant_conv, post_quant_conv,
- * decoder.*. Latents given to {@link #decode} are already divided by {@link VAEConfig#scalingFactor}.
+ * decoder.*. {@link #decode} takes raw latents: the diffusion model's latents go through
+ * {@link #fromDiffusionLatents} first (÷ scaling_factor, and the per-channel statistics when the config has them).
  */
 public final class AutoencoderKL extends Module {
     public final VAEConfig config;
@@ -25,6 +26,38 @@ public final class AutoencoderKL extends Module {
         int l = config.latentChannels();
         quantConv = register("quant_conv", new Conv2d(2 * l, 2 * l, 1, 1, 0));
         postQuantConv = register("post_quant_conv", new Conv2d(l, l, 1, 1, 0));
+    }
+
+    /**
+     * Raw latents z (B, C, h, w) → the diffusion model's latents: z · scaling_factor, or with per-channel
+     * statistics (z − latents_mean) · scaling_factor / latents_std.
+     */
+    public NDArray toDiffusionLatents(NDArray z) {
+        if (config.latentsMean().isEmpty()) return z.mul(config.scalingFactor());
+        NDManager m = z.getManager();
+        try (NDArray mean = channelVector(m, config.latentsMean()); NDArray std = channelVector(m, stdOrOnes());
+             NDArray centred = z.sub(mean)) {
+            return centred.div(std).muli(config.scalingFactor());
+        }
+    }
+
+    /** Inverse of {@link #toDiffusionLatents}: the diffusion model's latents → raw latents for {@link #decode}. */
+    public NDArray fromDiffusionLatents(NDArray latents) {
+        if (config.latentsMean().isEmpty()) return latents.div(config.scalingFactor());
+        NDManager m = latents.getManager();
+        try (NDArray mean = channelVector(m, config.latentsMean()); NDArray std = channelVector(m, stdOrOnes())) {
+            return latents.mul(std).divi(config.scalingFactor()).addi(mean);
+        }
+    }
+
+    private java.util.List<Float> stdOrOnes() {
+        return config.latentsStd().isEmpty() ? java.util.Collections.nCopies(config.latentChannels(), 1f) : config.latentsStd();
+    }
+
+    private static NDArray channelVector(NDManager m, java.util.List<Float> v) {   // (1, C, 1, 1)
+        float[] a = new float[v.size()];
+        for (int i = 0; i < a.length; i++) a[i] = v.get(i);
+        return m.create(a, new ai.djl.ndarray.types.Shape(1, a.length, 1, 1));
     }
 
     /** z: (B, latent, h, w) → image (B, out, f·h, f·w), roughly in [-1, 1]. */

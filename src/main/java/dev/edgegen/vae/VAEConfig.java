@@ -24,9 +24,20 @@ import java.util.List;
  * @param normNumGroups    GroupNorm groups (32); all VAE norms use eps 1e-6
  * @param scalingFactor    latents are multiplied by this after encoding (0.18215 for SD-1.x)
  * @param sampleSize       default image size (512)
+ * @param latentsMean      per-channel latent mean, or empty (diffusers' optional {@code latents_mean}, as SDXL
+ *                         pipelines read it): the diffusion model sees (z − mean) · scaling_factor / std
+ * @param latentsStd       per-channel latent std, or empty (then 1); non-empty only with latentsMean
  */
 public record VAEConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
-                        int layersPerBlock, int normNumGroups, float scalingFactor, int sampleSize) {
+                        int layersPerBlock, int normNumGroups, float scalingFactor, int sampleSize,
+                        List<Float> latentsMean, List<Float> latentsStd) {
+
+    /** A config without per-channel latent statistics (every SD-1.x VAE). */
+    public VAEConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
+                     int layersPerBlock, int normNumGroups, float scalingFactor, int sampleSize) {
+        this(inChannels, outChannels, latentChannels, blockOutChannels, layersPerBlock, normNumGroups, scalingFactor,
+                sampleSize, List.of(), List.of());
+    }
 
     public static final float EPS = 1e-6f;
 
@@ -48,6 +59,25 @@ public record VAEConfig(int inChannels, int outChannels, int latentChannels, Lis
         }
         if (!(scalingFactor > 0)) throw new IllegalArgumentException("VAE scaling_factor must be positive, got " + scalingFactor);
         if (sampleSize <= 0) throw new IllegalArgumentException("VAE sample_size must be positive, got " + sampleSize);
+        latentsMean = List.copyOf(latentsMean);
+        latentsStd = List.copyOf(latentsStd);
+        if (!latentsMean.isEmpty() && latentsMean.size() != latentChannels
+                || !latentsStd.isEmpty() && latentsStd.size() != (latentsMean.isEmpty() ? -1 : latentChannels)) {
+            throw new IllegalArgumentException("VAE latents_mean / latents_std must list one value per latent channel ("
+                    + latentChannels + "), latents_std only together with latents_mean; got " + latentsMean + " / " + latentsStd);
+        }
+        for (float v : latentsStd) {
+            if (!(v > 0)) throw new IllegalArgumentException("VAE latents_std values must be positive, got " + latentsStd);
+        }
+        for (float v : latentsMean) {
+            if (!Float.isFinite(v)) throw new IllegalArgumentException("VAE latents_mean values must be finite, got " + latentsMean);
+        }
+    }
+
+    /** This config with per-channel latent statistics and a new scaling factor (a trained autoencoder's measured latents). */
+    public VAEConfig withLatentStats(List<Float> mean, List<Float> std, float scaling) {
+        return new VAEConfig(inChannels, outChannels, latentChannels, blockOutChannels, layersPerBlock, normNumGroups,
+                scaling, sampleSize, mean, std);
     }
 
     /** Image pixels per latent pixel along each axis (8 for SD). */
@@ -96,7 +126,19 @@ public record VAEConfig(int inChannels, int outChannels, int latentChannels, Lis
         return new VAEConfig(root.path("in_channels").asInt(3), root.path("out_channels").asInt(3),
                 root.path("latent_channels").asInt(4), channels, root.path("layers_per_block").asInt(1),
                 root.path("norm_num_groups").asInt(32), (float) root.path("scaling_factor").asDouble(0.18215),
-                root.path("sample_size").asInt(512));
+                root.path("sample_size").asInt(512), floats(root, "latents_mean", source), floats(root, "latents_std", source));
+    }
+
+    private static List<Float> floats(JsonNode root, String key, String source) {
+        JsonNode v = root.get(key);
+        if (v == null || v.isNull()) return List.of();
+        if (!v.isArray()) throw new IllegalArgumentException(source + ": " + key + " must be a list of numbers");
+        List<Float> out = new ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isNumber()) throw new IllegalArgumentException(source + ": " + key + " must be a list of numbers, found " + e);
+            out.add(e.floatValue());
+        }
+        return out;
     }
 
     private static void checkTypes(JsonNode root, String key, String expected, int n, String source) {
@@ -128,6 +170,14 @@ public record VAEConfig(int inChannels, int outChannels, int latentChannels, Lis
         o.put("out_channels", outChannels);
         o.put("sample_size", sampleSize);
         o.put("scaling_factor", scalingFactor);
+        if (!latentsMean.isEmpty()) {
+            ArrayNode m = o.putArray("latents_mean");
+            latentsMean.forEach(m::add);
+        }
+        if (!latentsStd.isEmpty()) {
+            ArrayNode sd = o.putArray("latents_std");
+            latentsStd.forEach(sd::add);
+        }
         ArrayNode up = o.putArray("up_block_types");
         Collections.nCopies(blockOutChannels.size(), "UpDecoderBlock2D").forEach(up::add);
         return o;

@@ -65,8 +65,31 @@ class TrainExportTest {
         assertEquals(0, Main.run("inspect", "--model", model.toString()), "inspect reads a MiniLM model directory");
         assertEquals("BertModel", new ObjectMapper().readTree(model.resolve("text_encoder/config.json").toFile())
                 .path("architectures").path(0).asText());
-        float scale = (float) new ObjectMapper().readTree(model.resolve("vae/config.json").toFile()).path("scaling_factor").asDouble();
-        assertTrue(scale > 0 && scale != 0.18215f, "scaling factor measured on data, got " + scale);
+        var vaeCfg = new ObjectMapper().readTree(model.resolve("vae/config.json").toFile());
+        assertEquals(4, vaeCfg.path("latents_mean").size(), "per-channel latent statistics measured on data: " + vaeCfg);
+        assertEquals(4, vaeCfg.path("latents_std").size());
+        assertTrue(vaeCfg.path("latents_std").path(0).asDouble() > 0);
+        Path half = tmp.resolve("half");
+        assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "--half", "-o", half.toString()));
+        try (SafetensorsFile f = SafetensorsFile.open(half.resolve("unet/diffusion_pytorch_model.safetensors"))) {
+            assertEquals("F16", f.info("conv_in.weight").dtype().name());
+        }
+        assertTrue(Files.size(half.resolve("unet/diffusion_pytorch_model.safetensors"))
+                < 0.6 * Files.size(model.resolve("unet/diffusion_pytorch_model.safetensors")), "--half halves the weights");
+
+        // edgegen eval on the exported model: JSON, table and grid with every metric present
+        Path out = tmp.resolve("eval/e");
+        assertEquals(0, Main.run("eval", "--model", model.toString(), "--steps", "2", "--prompts", "held-out-2",
+                "--prompts-per-set", "3", "--sweep-cfg", "1,4", "-o", out.toString()));
+        var report = new ObjectMapper().readTree(tmp.resolve("eval/e.json").toFile());
+        assertEquals(2, report.path("results").size(), "one result per guidance scale");
+        var r0 = report.path("results").path(0);
+        assertEquals(12, r0.path("images").asInt());
+        assertTrue(Double.isFinite(r0.path("fid").asDouble()) && r0.path("fid").asDouble() > 0, r0.toString());
+        assertTrue(r0.path("fid_floor").asDouble() > 0 && r0.path("clip_score_real").asDouble() > 0.3, r0.toString());
+        assertTrue(r0.path("following").path("colour").isNumber(), r0.toString());
+        assertTrue(Files.size(tmp.resolve("eval/e-sweep.png")) > 1000);
+        assertEquals(2, Main.run("eval", "--model", model.toString(), "--prompts", "nonsense", "-o", out.toString()));
 
         try (NDManager m = NDManager.newBaseManager();
              SafetensorsFile before = SafetensorsFile.open(model.resolve("vae/diffusion_pytorch_model.safetensors"));

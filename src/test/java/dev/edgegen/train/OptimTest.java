@@ -2,6 +2,7 @@ package dev.edgegen.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -81,6 +82,31 @@ class OptimTest {
             assertArrayEquals(new float[] {0.6f, 0}, a.toFloatArray(), 1e-5f);
             assertEquals(1.0, GradClip.clip(List.of(a, b), 2.0), 1e-5); // under the limit: unchanged
             assertArrayEquals(new float[] {0, 0.8f}, b.toFloatArray(), 1e-5f);
+            // 3e20² overflows float32; the norm is summed in float64 and stays finite
+            NDArray big = m.create(new float[] {3e20f, 4e20f});
+            assertEquals(5e20, GradClip.globalNorm(List.of(big)), 1e15);
+            assertTrue(GradClip.largest(java.util.Map.of("a", a, "big", big)).startsWith("big"));
+        }
+    }
+
+    static final class Wide extends Module {
+        final Linear l = register("l", new Linear(512, 64, true));
+        final dev.edgegen.nn.Conv2d c = register("c", new dev.edgegen.nn.Conv2d(32, 16, 3, 1, 1));
+    }
+
+    @Test
+    void fanInInitialisationGivesUnitVarianceOutputs() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Wide w = new Wide();
+            w.initializeFanIn(m, 3);
+            // weights ~ N(0, 1/fan_in): a unit-variance input gives unit-variance outputs whatever the width
+            double v = w.l.weight.get().square().mean().getFloat() * 512;
+            assertEquals(1.0, v, 0.05);
+            assertEquals(1.0, w.c.weight.get().square().mean().getFloat() * 32 * 9, 0.1);   // 4608 samples: ±0.021 per σ
+            assertEquals(0f, w.l.bias.get().abs().max().getFloat(), "biases start at zero");
+            Wide again = new Wide();
+            again.initializeFanIn(m, 3);
+            assertArrayEquals(w.l.weight.get().toFloatArray(), again.l.weight.get().toFloatArray(), "deterministic per seed");
         }
     }
 

@@ -72,6 +72,25 @@ class AutoencoderKLTest {
     }
 
     @Test
+    void perChannelLatentStatisticsCentreAndRoundTrip(@TempDir Path dir) {
+        VAEConfig c = VAEConfig.tiny().withLatentStats(List.of(-1f, 2f, 0f, 3f), List.of(0.5f, 2f, 1f, 4f), 1.5f);
+        c.writeJson(dir.resolve("config.json"));
+        assertEquals(c, VAEConfig.readJson(dir.resolve("config.json")), "latents_mean / latents_std survive config.json");
+        AutoencoderKL vae = new AutoencoderKL(c);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray z = m.create(new float[] {-1f, 2.5f, 1f, 7f}, new Shape(1, 4, 1, 1));
+            // (z − mean) · scale / std = (0, 0.25·1.5, 1.5, 1·1.5)
+            assertArrayEquals(new float[] {0f, 0.375f, 1.5f, 1.5f}, vae.toDiffusionLatents(z).toFloatArray(), 1e-6f);
+            assertArrayEquals(z.toFloatArray(), vae.fromDiffusionLatents(vae.toDiffusionLatents(z)).toFloatArray(), 1e-6f);
+            AutoencoderKL plain = new AutoencoderKL(VAEConfig.tiny());
+            assertArrayEquals(z.mul(0.18215f).toFloatArray(), plain.toDiffusionLatents(z).toFloatArray(), 1e-7f);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> VAEConfig.tiny().withLatentStats(List.of(1f, 2f), List.of(), 1f));
+        assertTrue(e.getMessage().contains("one value per latent channel"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> VAEConfig.tiny().withLatentStats(List.of(0f, 0f, 0f, 0f), List.of(1f, 1f, 0f, 1f), 1f));
+    }
+
+    @Test
     void flopsAreConsistent() {
         AutoencoderKL vae = new AutoencoderKL(VAEConfig.sd15());
         long decode = vae.decodeFlops(1, 64, 64);

@@ -1,0 +1,206 @@
+package dev.edgegen.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.edgegen.data.EmojiDataset;
+import dev.edgegen.data.Sample;
+import dev.edgegen.data.Scene;
+import dev.edgegen.data.SyntheticScenes;
+import dev.edgegen.io.Images;
+import dev.edgegen.pipeline.GenerationRequest;
+import dev.edgegen.pipeline.TextToImage;
+import dev.edgegen.text.MiniLmTextEncoder;
+import dev.edgegen.train.CaptionCache;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntConsumer;
+
+/**
+ * Scores a text-to-image model on a fixed prompt set with the frozen evaluation models of
+ * {@code models/eval}: prompt-following accuracy (scene classifier; synthetic sets only), CLIP score
+ * (contrastive model: cosine of image and prompt embeddings) and FID in the contrastive model's 128-d
+ * feature space against real images of the same split, with its floor (real training images against the
+ * same reference). Images are generated {@link #PER_PROMPT} at a time per prompt (one batch, seeds
+ * {@code seed + prompt index}).
+ */
+public final class Evaluation implements AutoCloseable {
+    /** Images generated per prompt (one batched call). */
+    public static final int PER_PROMPT = 4;
+    /** Real reference images per synthetic set for FID. */
+    public static final int REFERENCE = 1000;
+
+    /** A named evaluation prompt set. */
+    public enum PromptSet {
+        HELD_OUT_1("held-out-1", "held-out synthetic prompts, 1 object (colour+shape pairs never trained on)"),
+        HELD_OUT_2("held-out-2", "held-out synthetic prompts, 2 objects (the first object's pair never trained on)"),
+        VAL("val", "validation synthetic prompts, 1-3 objects (seen pairs, unseen scenes)"),
+        EMOJI("emoji", "emoji names of the training set (CLIP score only)");
+
+        public final String id;
+        public final String description;
+
+        PromptSet(String id, String description) { this.id = id; this.description = description; }
+
+        public static PromptSet of(String id) {
+            for (PromptSet s : values()) if (s.id.equals(id)) return s;
+            StringBuilder known = new StringBuilder();
+            for (PromptSet s : values()) known.append(known.length() == 0 ? "" : ", ").append(s.id);
+            throw new IllegalArgumentException("unknown prompt set \"" + id + "\"; known: " + known + " (and held-out = held-out-1 + held-out-2)");
+        }
+
+        boolean synthetic() { return this != EMOJI; }
+
+        SyntheticScenes.Split split() { return this == VAL ? SyntheticScenes.Split.VAL : SyntheticScenes.Split.HELD_OUT; }
+
+        int objects() { return this == HELD_OUT_1 ? 1 : this == HELD_OUT_2 ? 2 : 0; }
+    }
+
+    /** Scores of one prompt set at one guidance scale; prompt following is null for the emoji set, FID NaN there. */
+    public record SetResult(String set, int images, int prompts, double clipScore, double clipScoreReal,
+                            double fid, double fidFloor, PromptFollowing.Summary following, double secondsPerImage) {}
+
+    private final NDManager manager;
+    private final SceneClassifier classifier;
+    private final ContrastiveModel contrastive;
+    private final MiniLmTextEncoder text;
+    private final CaptionCache sentences;
+    private final Path emojiDir;
+
+    /** Loads the frozen evaluation models from {@code evalDir} (models/eval); emoji prompts come from {@code emojiDir}. */
+    public Evaluation(Path evalDir, Path emojiDir, NDManager manager) throws IOException {
+        this.manager = manager;
+        this.emojiDir = emojiDir;
+        classifier = new SceneClassifier();
+        Path cls = evalDir.resolve("scene_classifier.safetensors");
+        try (dev.edgegen.io.SafetensorsFile f = dev.edgegen.io.SafetensorsFile.open(cls)) {
+            var report = classifier.load(f.loadAll(manager));
+            if (!report.ok()) throw new IOException(cls + " is not the scene classifier: " + report.describe());
+        }
+        contrastive = ContrastiveTraining.load(evalDir.resolve("contrastive.safetensors"), manager);
+        text = MiniLmTextEncoder.load(manager, 24);
+        sentences = ContrastiveTraining.sentenceCache(text);
+    }
+
+    /** The prompts of a set: {@code count} distinct prompts, each with its scene (null for emoji). */
+    public List<PromptSets.Prompt> prompts(PromptSet set, int count) throws IOException {
+        if (set.synthetic()) {
+            if (set == PromptSet.VAL) {   // 1, 2 and 3 objects in turn
+                int each = (count + 2) / 3;
+                List<List<PromptSets.Prompt>> byCount = List.of(PromptSets.synthetic(SyntheticScenes.Split.VAL, 1, each),
+                        PromptSets.synthetic(SyntheticScenes.Split.VAL, 2, each), PromptSets.synthetic(SyntheticScenes.Split.VAL, 3, each));
+                List<PromptSets.Prompt> out = new ArrayList<>();
+                for (int i = 0; i < count; i++) out.add(byCount.get(i % 3).get(i / 3));
+                return out;
+            }
+            // One-object held-out prompts are few (one per held-out pair): they repeat, with new seeds.
+            int distinct = set == PromptSet.HELD_OUT_1 ? Math.min(count, SyntheticScenes.HELD_OUT.size()) : count;
+            List<PromptSets.Prompt> base = PromptSets.synthetic(set.split(), set.objects(), distinct);
+            List<PromptSets.Prompt> out = new ArrayList<>();
+            for (int i = 0; i < count; i++) out.add(base.get(i % base.size()));
+            return out;
+        }
+        EmojiDataset d = EmojiDataset.load(emojiDir, List.of("google"), EmojiDataset.Split.TRAIN, 0.05, false);
+        List<EmojiDataset.Entry> es = d.entries();
+        List<PromptSets.Prompt> out = new ArrayList<>();
+        Random r = new Random(0);
+        for (int i = 0; i < count; i++) {
+            EmojiDataset.Entry e = es.get((int) ((long) i * es.size() / count));
+            out.add(new PromptSets.Prompt(EmojiDataset.caption(e, r), null));
+        }
+        return out;
+    }
+
+    /**
+     * Generates {@code PER_PROMPT} images for each of {@code prompts} (DDIM-style request with the given
+     * sampler, steps and scale) and scores them. {@code images} receives every generated image in order;
+     * {@code progress} the number of prompts done.
+     */
+    public SetResult score(TextToImage t2i, PromptSet set, List<PromptSets.Prompt> prompts, String sampler, int steps,
+                           float cfg, long seed, int size, List<BufferedImage> images, IntConsumer progress) {
+        long t0 = System.nanoTime();
+        List<PromptFollowing.Judgement> judgements = new ArrayList<>();
+        int n = prompts.size() * PER_PROMPT;
+        float[] feats = new float[n * ContrastiveModel.FEATURES];
+        double clip = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            PromptSets.Prompt p = prompts.get(i);
+            List<BufferedImage> ims = t2i.generate(new GenerationRequest(p.text(), "", steps, cfg, sampler, seed + i, size, size,
+                    PER_PROMPT, null, 0.75f, null, null, null), null).images();
+            images.addAll(ims);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = batch(ims, scope);                                             // (K, 3, 64, 64) in [-1, 1]
+                if (p.scene() != null) {
+                    List<Scene> scenes = new ArrayList<>();
+                    for (int k = 0; k < ims.size(); k++) scenes.add(p.scene());
+                    judgements.addAll(PromptFollowing.score(classifier, x, scenes));
+                }
+                float[] f = contrastive.imageFeatures(x).toFloatArray();
+                System.arraycopy(f, 0, feats, i * PER_PROMPT * ContrastiveModel.FEATURES, f.length);
+                NDArray img = contrastive.imageEmbedding(x);
+                NDArray txt = contrastive.textEmbedding(sentences.encode(List.of(p.text()), scope));   // (1, E)
+                clip += ContrastiveModel.clipScore(img, txt.repeat(0, ims.size())) * ims.size();
+            }
+            if (progress != null) progress.accept(i + 1);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN;
+        if (set.synthetic()) {
+            List<Sample> reference = real(set.split(), set.objects(), 0, REFERENCE);
+            int d = ContrastiveModel.FEATURES;
+            Frechet.Stats ref = Frechet.stats(ContrastiveTraining.features(contrastive, reference, manager), reference.size(), d);
+            fid = Frechet.distance(Frechet.stats(feats, n, d), ref);
+            // The floor: as many real training images (same object counts) against the same reference.
+            List<Sample> train = real(SyntheticScenes.Split.TRAIN, set.objects(), 0, n);
+            floor = Frechet.distance(Frechet.stats(ContrastiveTraining.features(contrastive, train, manager), n, d), ref);
+            clipReal = realClipScore(prompts);
+        }
+        return new SetResult(set.id, n, prompts.size(), clip / n, clipReal, fid, floor,
+                judgements.isEmpty() ? null : PromptFollowing.Summary.of(judgements), seconds / n);
+    }
+
+    /** CLIP score of real renderings of the prompts' scenes with their prompts: the ceiling for generated images. */
+    private double realClipScore(List<PromptSets.Prompt> prompts) {
+        double sum = 0;
+        Random jitter = new Random(7);
+        try (NDManager scope = manager.newSubManager()) {
+            for (int start = 0; start < prompts.size(); start += 100) {
+                List<PromptSets.Prompt> g = prompts.subList(start, Math.min(prompts.size(), start + 100));
+                List<BufferedImage> ims = new ArrayList<>();
+                for (PromptSets.Prompt p : g) ims.add(SyntheticScenes.render(p.scene(), jitter));
+                NDArray img = contrastive.imageEmbedding(batch(ims, scope));
+                NDArray txt = contrastive.textEmbedding(sentences.encode(g.stream().map(PromptSets.Prompt::text).toList(), scope));
+                sum += ContrastiveModel.clipScore(img, txt) * g.size();
+            }
+        }
+        return sum / prompts.size();
+    }
+
+    private static List<Sample> real(SyntheticScenes.Split split, int objects, int from, int n) {
+        List<Sample> out = new ArrayList<>();
+        Random r = new Random(0);
+        for (int i = from; i < from + n; i++) out.add(SyntheticScenes.sample(split, i, objects, r));
+        return out;
+    }
+
+    /** Images → (B, 3, H, W) in [-1, 1]. */
+    private static NDArray batch(List<BufferedImage> ims, NDManager scope) {
+        NDArray[] xs = new NDArray[ims.size()];
+        for (int i = 0; i < xs.length; i++) xs[i] = Images.toArray(ims.get(i), scope);
+        NDArray x = ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(xs), 0);
+        Shape s = x.getShape();
+        if (s.get(2) != 64 || s.get(3) != 64) {
+            throw new IllegalArgumentException("the evaluation models take 64x64 images, got " + s.get(3) + "x" + s.get(2));
+        }
+        return x.mul(2f).sub(1f);
+    }
+
+    @Override
+    public void close() {
+        text.close();
+    }
+}
