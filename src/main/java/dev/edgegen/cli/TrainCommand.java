@@ -90,7 +90,8 @@ final class TrainCommand implements Callable<Integer> {
                         return ae.vae().toDiffusionLatents(z);
                     }
                 },
-                captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout());
+                captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(),
+                cfg.diffusion().minSnrGamma());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

@@ -15,7 +15,9 @@ import java.util.Random;
  * the frozen autoencoder, draw t ~ U{0…T−1} and ε ~ N(0, I), and regress the UNet's output on ε
  * (epsilon) or on v (v-prediction, Salimans &amp; Ho 2022) with MSE. Captions are replaced by the
  * empty caption with probability {@code cfgDropout} so the same model learns the unconditional
- * prediction classifier-free guidance needs (Ho &amp; Salimans 2022).
+ * prediction classifier-free guidance needs (Ho &amp; Salimans 2022). With {@code minSnrGamma} &gt; 0 each
+ * sample's MSE is weighted by Min-SNR-γ (Hang et al. 2023): min(SNR, γ) / SNR for epsilon, min(SNR, γ) / (SNR + 1)
+ * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient.
  */
 public final class DiffusionTask implements Trainer.Task {
     /** The trained network: noisy latents (B, C, h, w), timesteps (B) float32, context (B, L, D) → (B, C, h, w). */
@@ -42,9 +44,17 @@ public final class DiffusionTask implements Trainer.Task {
     private final NoiseSchedule schedule;
     private final Prediction prediction;
     private final double cfgDropout;
+    private final double minSnrGamma;
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
+        this(denoiser, latents, text, loader, schedule, prediction, cfgDropout, 0);
+    }
+
+    public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
+                         NoiseSchedule schedule, Prediction prediction, double cfgDropout, double minSnrGamma) {
+        if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("min-SNR gamma must be >= 0 (0 = off), got " + minSnrGamma);
+        this.minSnrGamma = minSnrGamma;
         if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("cfg dropout must be in [0, 1), got " + cfgDropout);
         this.denoiser = denoiser;
         this.latents = latents;
@@ -73,7 +83,20 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray noisy = schedule.addNoise(x0, noise, t);
         NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, t);
         NDArray out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
-        return out.sub(target).square().mean();
+        NDArray se = out.sub(target).square();                                               // (B, C, h, w)
+        if (minSnrGamma == 0) return se.mean();
+        return se.mean(new int[] {1, 2, 3}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();
+    }
+
+    /** Min-SNR-γ loss weight of each timestep. */
+    float[] minSnrWeights(int[] t) {
+        float[] w = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+            double ab = schedule.alphasCumprod()[t[i]];
+            double snr = ab / (1 - ab);
+            w[i] = (float) (Math.min(snr, minSnrGamma) / (prediction == Prediction.EPSILON ? snr : snr + 1));
+        }
+        return w;
     }
 
     @Override

@@ -34,7 +34,8 @@ import java.util.Set;
  *               "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "clip_norm": 1, "ema_decay": 0.999,
  *               "checkpoint_every": 500, "log_every": 10},
  *   "diffusion": {"prediction": "epsilon", "cfg_dropout": 0.1, "beta_schedule": "scaled_linear",
- *                 "train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "max_tokens": 24},
+ *                 "train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "max_tokens": 24,
+ *                 "min_snr_gamma": 0},                  // 0 = plain MSE; 5 = Min-SNR-γ weighting
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1}   // autoencoder stage
  * }
  * </pre>
@@ -87,8 +88,9 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     }
 
     public record Diffusion(DiffusionTask.Prediction prediction, double cfgDropout, String betaSchedule,
-                            int trainTimesteps, double betaStart, double betaEnd, int maxTokens) {
+                            int trainTimesteps, double betaStart, double betaEnd, int maxTokens, double minSnrGamma) {
         public Diffusion {
+            if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("diffusion.min_snr_gamma must be >= 0 (0 = off)");
             if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("diffusion.cfg_dropout must be in [0, 1)");
             if (maxTokens < 2 || maxTokens > 512) throw new IllegalArgumentException("diffusion.max_tokens must be in [2, 512]");
             NoiseSchedule.of(betaSchedule, trainTimesteps, betaStart, betaEnd);
@@ -110,7 +112,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final Set<String> TRAINER = Set.of("steps", "lr", "warmup_steps", "min_lr_ratio", "beta1", "beta2", "eps",
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
-            "beta_start", "beta_end", "max_tokens");
+            "beta_start", "beta_end", "max_tokens", "min_snr_gamma");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */
@@ -179,7 +181,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         };
         Diffusion diffusion = new Diffusion(prediction, num(df, "cfg_dropout", 0.1), text(df, "beta_schedule", "scaled_linear"),
                 (int) integer(df, "train_timesteps", 1000), num(df, "beta_start", 0.00085), num(df, "beta_end", 0.012),
-                (int) integer(df, "max_tokens", 24));
+                (int) integer(df, "max_tokens", 24), num(df, "min_snr_gamma", 0));
 
         JsonNode l = section(root, "loss", LOSS);
         Loss loss = new Loss(num(l, "kl_weight", 1e-6), num(l, "mse_weight", 0.1));

@@ -2,6 +2,7 @@ package dev.edgegen.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -26,6 +27,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TasksTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void minSnrWeightsCapTheCleanTimesteps() {
+        NoiseSchedule s = NoiseSchedule.sd();
+        DiffusionTask eps = new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.EPSILON, 0.1, 5);
+        DiffusionTask v = new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.V_PREDICTION, 0.1, 5);
+        int[] t = {0, 999};
+        double snr0 = s.alphasCumprod()[0] / (1 - s.alphasCumprod()[0]);           // ≈ 1176: capped at γ = 5
+        double snrT = s.alphasCumprod()[999] / (1 - s.alphasCumprod()[999]);       // ≈ 0.0047: below γ, weight 1
+        float[] we = eps.minSnrWeights(t);
+        assertEquals(5 / snr0, we[0], 1e-6);
+        assertEquals(1.0, we[1], 1e-6);
+        float[] wv = v.minSnrWeights(t);
+        assertEquals(5 / (snr0 + 1), wv[0], 1e-6);
+        assertEquals(snrT / (snrT + 1), wv[1], 1e-6);
+        assertThrows(IllegalArgumentException.class,
+                () -> new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.EPSILON, 0.1, -1));
+    }
 
     @Test
     void noiseScheduleMatchesStableDiffusion() {
