@@ -2,13 +2,14 @@
 # Trains EdgeGen's built-in text-to-image model and exports it to models/default:
 #   1. fetch the emoji data (scripts/fetch-emoji.sh; synthetic scenes are generated on the fly)
 #   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x4 KL autoencoder)
+#      edgegen train autoencoder --config CONFIGS/autoencoder-2.json (continued, weighted towards synthetic scenes)
 #   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
-#   4. edgegen export --run <unet run> -o models/default             (EMA weights, diffusers layout)
+#   4. edgegen export --run <unet run> --half -o models/default      (EMA weights, float16, diffusers layout)
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
-# Usage: scripts/train-default.sh [CONFIGS]   (default configs; configs/short is the shortened recipe)
+# Usage: scripts/train-default.sh [CONFIGS]   (default: configs/default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIGS="${1:-configs}"
+CONFIGS="${1:-configs/default}"
 [ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export EDGEGEN_JAVA_OPTS="${EDGEGEN_JAVA_OPTS:--Dai.djl.pytorch.num_threads=2}"
@@ -26,7 +27,6 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 }
 
 train autoencoder
-# configs/short continues the autoencoder in a second run ("init": the first run's EMA weights)
-if [ -f "$CONFIGS/autoencoder-2.json" ]; then train autoencoder autoencoder-2; fi
+train autoencoder autoencoder-2   # continues from the first run's EMA weights with 3x more synthetic scenes
 train unet
-./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" -o models/default
+./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" --half -o models/default

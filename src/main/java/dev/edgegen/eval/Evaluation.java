@@ -39,7 +39,7 @@ public final class Evaluation implements AutoCloseable {
         HELD_OUT_1("held-out-1", "held-out synthetic prompts, 1 object (colour+shape pairs never trained on)"),
         HELD_OUT_2("held-out-2", "held-out synthetic prompts, 2 objects (the first object's pair never trained on)"),
         VAL("val", "validation synthetic prompts, 1-3 objects (seen pairs, unseen scenes)"),
-        EMOJI("emoji", "emoji names of the training set (CLIP score only)");
+        EMOJI("emoji", "16 well-known emoji names, then captions of training-set emoji (CLIP score only)");
 
         public final String id;
         public final String description;
@@ -106,10 +106,11 @@ public final class Evaluation implements AutoCloseable {
         }
         EmojiDataset d = EmojiDataset.load(emojiDir, List.of("google"), EmojiDataset.Split.TRAIN, 0.05, false);
         List<EmojiDataset.Entry> es = d.entries();
-        List<PromptSets.Prompt> out = new ArrayList<>();
+        List<PromptSets.Prompt> out = new ArrayList<>(PromptSets.emojiGrid().subList(0, Math.min(count, PromptSets.emojiGrid().size())));
         Random r = new Random(0);
-        for (int i = 0; i < count; i++) {
-            EmojiDataset.Entry e = es.get((int) ((long) i * es.size() / count));
+        int rest = count - out.size();
+        for (int i = 0; i < rest; i++) {
+            EmojiDataset.Entry e = es.get((int) ((long) i * es.size() / rest));
             out.add(new PromptSets.Prompt(EmojiDataset.caption(e, r), null));
         }
         return out;

@@ -9,87 +9,13 @@ import java.util.Random;
  * EulerDiscreteScheduler: sigmas interpolated from the training schedule at the spaced timesteps,
  * or Karras sigmas (rho 7) with fractional timesteps, then a final zero (or sigma_min) sigma.
  */
-public final class EulerScheduler implements Scheduler {
-    private final SchedulerConfig config;
-    private final float[] alphasCumprod;   // (numTrainTimesteps) float32
-    private final float[] trainSigmas;     // (numTrainTimesteps) float32, ascending with t
-    private final float[] logTrainSigmas;  // (numTrainTimesteps)
-    private final SchedulerConfig.TimestepSpacing spacing;
-    private float[] timesteps;             // (steps) descending, fractional with Karras sigmas
-    private float[] sigmas;                // (steps + 1)
-    private float initNoiseSigma;
-
+public final class EulerScheduler extends SigmaSpaceScheduler {
     public EulerScheduler(SchedulerConfig config) {
-        this.config = config;
-        this.alphasCumprod = NoiseSchedules.alphasCumprod(NoiseSchedules.betas(config));
-        if (config.rescaleBetasZeroSnr()) {
-            alphasCumprod[alphasCumprod.length - 1] = 0x1p-24f; // keeps the last sigma finite, as diffusers
-        }
-        this.trainSigmas = NoiseSchedules.trainingSigmas(alphasCumprod);
-        this.logTrainSigmas = NoiseSchedules.logs(trainSigmas);
-        this.spacing = config.timestepSpacingOr(SchedulerConfig.TimestepSpacing.LINSPACE);
+        super(config, "Euler");
     }
 
     @Override
-    public void setTimesteps(int steps) {
-        int n = config.numTrainTimesteps();
-        if (steps < 1 || steps > n) {
-            throw new IllegalArgumentException("Euler steps must be in [1, " + n + "], got " + steps);
-        }
-        double[] t = NoiseSchedules.spacedTimesteps(spacing, n, steps, config.stepsOffset(), false);
-        float[] ts = new float[t.length];
-        double[] sig = new double[t.length];
-        for (int i = 0; i < t.length; i++) {
-            ts[i] = (float) t[i];
-            sig[i] = NoiseSchedules.interp(ts[i], trainSigmas);
-        }
-        if (config.useKarrasSigmas()) {
-            double min = config.sigmaMin() != null ? config.sigmaMin() : sig[sig.length - 1];
-            double max = config.sigmaMax() != null ? config.sigmaMax() : sig[0];
-            sig = NoiseSchedules.karras(min, max, steps);
-            ts = new float[steps];
-            for (int i = 0; i < steps; i++) {
-                ts[i] = (float) NoiseSchedules.sigmaToT(sig[i], logTrainSigmas);
-            }
-        }
-        float[] s = new float[sig.length + 1];
-        float max = 0;
-        for (int i = 0; i < sig.length; i++) {
-            s[i] = (float) sig[i];
-            max = Math.max(max, s[i]);
-        }
-        s[sig.length] = config.finalSigmasType() == SchedulerConfig.FinalSigmas.SIGMA_MIN
-                ? (float) Math.sqrt((1f - alphasCumprod[0]) / alphasCumprod[0]) : 0f;
-        max = Math.max(max, s[sig.length]);
-        this.timesteps = ts;
-        this.sigmas = s;
-        this.initNoiseSigma = spacing == SchedulerConfig.TimestepSpacing.LEADING
-                ? (float) Math.sqrt(max * max + 1f) : max;
-    }
-
-    @Override
-    public float[] timesteps() {
-        return prepared().clone();
-    }
-
-    /** The sigmas of the prepared steps plus the final one, (steps + 1). */
-    public float[] sigmas() {
-        prepared();
-        return sigmas.clone();
-    }
-
-    @Override
-    public float initNoiseSigma() {
-        prepared();
-        return initNoiseSigma;
-    }
-
-    @Override
-    public NDArray scaleModelInput(NDArray sample, int index) {
-        NoiseSchedules.checkIndex(index, prepared().length);
-        float s = sigmas[index];
-        return sample.div((float) Math.sqrt(s * s + 1f));
-    }
+    protected boolean karrasAndFinalSigma() { return true; }
 
     @Override
     public NDArray step(NDArray modelOutput, int index, NDArray sample, Random rng) {
@@ -97,35 +23,9 @@ public final class EulerScheduler implements Scheduler {
         float sigma = sigmas[index];
         float dt = sigmas[index + 1] - sigma;
         return Scoped.run(sample, scope -> {
-            NDArray x0 = denoised(config.predictionType(), modelOutput, sample, sigma);
+            NDArray x0 = denoised(modelOutput, sample, sigma);
             NDArray derivative = sample.sub(x0).divi(sigma);
             return sample.add(derivative.muli(dt));
         }, modelOutput);
-    }
-
-    /** The model's estimate of the clean sample at noise level {@code sigma} (shared with Euler ancestral). */
-    static NDArray denoised(SchedulerConfig.PredictionType type, NDArray modelOutput, NDArray sample, float sigma) {
-        return switch (type) {
-            case EPSILON -> sample.sub(modelOutput.mul(sigma));
-            case V_PREDICTION -> {
-                float s2 = sigma * sigma + 1f;
-                yield modelOutput.mul(-sigma / (float) Math.sqrt(s2)).addi(sample.div(s2));
-            }
-            case SAMPLE -> modelOutput;
-        };
-    }
-
-    @Override
-    public NDArray addNoise(NDArray original, NDArray noise, int index) {
-        NoiseSchedules.checkIndex(index, prepared().length);
-        float sigma = sigmas[index];
-        return Scoped.run(original, scope -> original.add(noise.mul(sigma)), noise);
-    }
-
-    private float[] prepared() {
-        if (timesteps == null) {
-            throw new IllegalStateException("call setTimesteps(steps) before using the scheduler");
-        }
-        return timesteps;
     }
 }

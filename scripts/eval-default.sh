@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Evaluates a text-to-image model (default: the built-in models/default) and writes docs/results/default-model*:
+#   default-model.{json,md}, default-model-held-out-{1,2}.png   50 DDIM steps, CFG 5, held-out synthetic prompts
+#   default-model-emoji.{json,md}, default-model-emoji.png      emoji prompts (CLIP score, grid)
+#   default-model-sweep.{json,md,png}                           FID vs CLIP score over guidance scales
+#   default-model-generate.png                                  `edgegen generate` outputs for the README prompts
+# Usage: scripts/eval-default.sh [MODEL_DIR] [OUT_PREFIX]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODEL="${1:-models/default}"
+OUT="${2:-docs/results/default-model}"
+[ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+./edgegen eval --model "$MODEL" --steps 50 --cfg-scale 5 --prompts held-out --prompts-per-set 25 -o "$OUT"
+./edgegen eval --model "$MODEL" --steps 50 --cfg-scale 5 --prompts emoji --prompts-per-set 25 -o "$OUT-emoji"
+./edgegen eval --model "$MODEL" --steps 50 --sweep-cfg 1,2,3,5,8 --prompts held-out --prompts-per-set 25 -o "$OUT-sweep"
