@@ -85,7 +85,7 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
         if (minSnrGamma == 0) return se.mean();
-        return se.mean(new int[] {1, 2, 3}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();
+        return se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
     }
 
     /** Min-SNR-γ loss weight of each timestep. */

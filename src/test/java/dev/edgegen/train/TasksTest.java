@@ -47,6 +47,25 @@ class TasksTest {
     }
 
     @Test
+    void minSnrWeightedLossIsTheWeightedPerSampleMse() throws IOException {
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader a = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11);
+             DataLoader b = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
+            TinyDenoiser net = new TinyDenoiser();
+            net.initialize(m, 0.2f, 3);
+            CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
+            DiffusionTask plain = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, a,
+                    NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.1, 0);
+            DiffusionTask weighted = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, b,
+                    NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.1, 5);
+            float lp = plain.loss(m, 0, new java.util.Random(4)).getFloat();
+            float lw = weighted.loss(m, 0, new java.util.Random(4)).getFloat();
+            // same batch, timesteps and noise; epsilon weights min(SNR, 5) / SNR are ≤ 1
+            assertTrue(Float.isFinite(lw) && lw > 0 && lw <= lp + 1e-6f, lw + " vs " + lp);
+        }
+    }
+
+    @Test
     void noiseScheduleMatchesStableDiffusion() {
         NoiseSchedule s = NoiseSchedule.sd();
         assertEquals(1000, s.steps());
