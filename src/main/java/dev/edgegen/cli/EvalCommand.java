@@ -91,13 +91,14 @@ final class EvalCommand implements Callable<Integer> {
                 .put("feature_network", "EdgeGen contrastive model (models/eval/contrastive.safetensors), 128-d pooled image "
                         + "features; not comparable to published FID")
                 .put("fid_reference", Evaluation.REFERENCE + " real images of the set's split and object count")
-                .put("fid_floor", "the same FID for as many real TRAIN-split images as were generated");
+                .put("fid_floor", "the same FID for as many real TRAIN-split images as were generated")
+                .put("vae_psnr", "PSNR of the model's autoencoder round trip on " + Evaluation.RECONSTRUCTED + " of the reference images");
         ArrayNode results = report.putArray("results");
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT,
                 "Model `%s`, %s %d steps, %d images per prompt. CLIP score and FID use EdgeGen's contrastive model "
                         + "(not comparable to published numbers); FID floor = real training images vs the same reference.%n%n"
-                        + "| set | cfg | images | colour | shape | colour+shape | position | count | relation | CLIP score (real) | FID (floor) | s/image |%n"
-                        + "|---|---|---|---|---|---|---|---|---|---|---|---|%n", model.getFileName(), sampler, steps, Evaluation.PER_PROMPT));
+                        + "| set | cfg | images | colour | shape | colour+shape | position | count | relation | CLIP score (real) | FID (floor) | VAE PSNR | s/image |%n"
+                        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|%n", model.getFileName(), sampler, steps, Evaluation.PER_PROMPT));
         Map<String, List<TradeoffPlot.Point>> curves = new LinkedHashMap<>();
         Map<String, Double> floors = new LinkedHashMap<>();
         try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root);
@@ -146,8 +147,9 @@ final class EvalCommand implements Callable<Integer> {
         String clip = Double.isNaN(r.clipScoreReal()) ? String.format(Locale.ROOT, "%.3f", r.clipScore())
                 : String.format(Locale.ROOT, "%.3f (%.3f)", r.clipScore(), r.clipScoreReal());
         String fid = Double.isNaN(r.fid()) ? "-" : String.format(Locale.ROOT, "%.3f (%.3f)", r.fid(), r.fidFloor());
-        return String.format(Locale.ROOT, "| %s | %.3g | %d | %s | %s | %s | %.2f |%n", r.set(), scale, r.images(), follow, clip, fid,
-                r.secondsPerImage());
+        String psnr = Double.isNaN(r.vaePsnr()) ? "-" : String.format(Locale.ROOT, "%.1f dB", r.vaePsnr());
+        return String.format(Locale.ROOT, "| %s | %.3g | %d | %s | %s | %s | %s | %.2f |%n", r.set(), scale, r.images(), follow, clip, fid,
+                psnr, r.secondsPerImage());
     }
 
     /** The first image of each of the first 16 distinct prompts, captioned. */

@@ -62,7 +62,10 @@ public final class Evaluation implements AutoCloseable {
 
     /** Scores of one prompt set at one guidance scale; prompt following is null for the emoji set, FID NaN there. */
     public record SetResult(String set, int images, int prompts, double clipScore, double clipScoreReal,
-                            double fid, double fidFloor, PromptFollowing.Summary following, double secondsPerImage) {}
+                            double fid, double fidFloor, double vaePsnr, PromptFollowing.Summary following, double secondsPerImage) {}
+
+    /** Real images per synthetic set whose autoencoder round trip (encode → mean → decode) is scored. */
+    public static final int RECONSTRUCTED = 100;
 
     private final NDManager manager;
     private final SceneClassifier classifier;
@@ -149,7 +152,7 @@ public final class Evaluation implements AutoCloseable {
             if (progress != null) progress.accept(i + 1);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN;
+        double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN, psnr = Double.NaN;
         if (set.synthetic()) {
             List<Sample> reference = real(set.split(), set.objects(), 0, REFERENCE);
             int d = ContrastiveModel.FEATURES;
@@ -159,8 +162,9 @@ public final class Evaluation implements AutoCloseable {
             List<Sample> train = real(SyntheticScenes.Split.TRAIN, set.objects(), 0, n);
             floor = Frechet.distance(Frechet.stats(ContrastiveTraining.features(contrastive, train, manager), n, d), ref);
             clipReal = realClipScore(prompts);
+            psnr = reconstructionPsnr(t2i.model().vae, reference.subList(0, RECONSTRUCTED));
         }
-        return new SetResult(set.id, n, prompts.size(), clip / n, clipReal, fid, floor,
+        return new SetResult(set.id, n, prompts.size(), clip / n, clipReal, fid, floor, psnr,
                 judgements.isEmpty() ? null : PromptFollowing.Summary.of(judgements), seconds / n);
     }
 
@@ -179,6 +183,23 @@ public final class Evaluation implements AutoCloseable {
             }
         }
         return sum / prompts.size();
+    }
+
+    /**
+     * PSNR (dB, pixels in [0, 1]) of the autoencoder's round trip on real images: an upper bound on what the
+     * decoder lets generated images look like, independent of the UNet.
+     */
+    private double reconstructionPsnr(dev.edgegen.vae.AutoencoderKL vae, List<Sample> samples) {
+        double mse = 0;
+        try (NDManager scope = manager.newSubManager()) {
+            for (int start = 0; start < samples.size(); start += 25) {
+                List<Sample> g = samples.subList(start, Math.min(samples.size(), start + 25));
+                NDArray x = ContrastiveTraining.images(g, scope);                       // (B, 3, 64, 64) in [-1, 1]
+                NDArray r = vae.decode(vae.encode(x).mean()).clip(-1f, 1f);
+                mse += r.sub(x).div(2f).square().mean().getFloat() * g.size();
+            }
+        }
+        return 10 * Math.log10(1 / (mse / samples.size()));
     }
 
     private static List<Sample> real(SyntheticScenes.Split split, int objects, int from, int n) {

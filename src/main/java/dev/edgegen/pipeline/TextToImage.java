@@ -42,6 +42,9 @@ public final class TextToImage {
         this.model = model;
     }
 
+    /** The model this pipeline samples from. */
+    public StableDiffusion model() { return model; }
+
     public Result generate(GenerationRequest r, StepListener listener) {
         long t0 = System.nanoTime();
         Scheduler scheduler = Sampler.byName(r.sampler()).create(model.scheduler);

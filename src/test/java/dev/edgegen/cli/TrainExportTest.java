@@ -88,6 +88,7 @@ class TrainExportTest {
         assertTrue(Double.isFinite(r0.path("fid").asDouble()) && r0.path("fid").asDouble() > 0, r0.toString());
         assertTrue(r0.path("fid_floor").asDouble() > 0 && r0.path("clip_score_real").asDouble() > 0.3, r0.toString());
         assertTrue(r0.path("following").path("colour").isNumber(), r0.toString());
+        assertTrue(r0.path("vae_psnr").asDouble() > 5, r0.toString());
         assertTrue(Files.size(tmp.resolve("eval/e-sweep.png")) > 1000);
         assertEquals(2, Main.run("eval", "--model", model.toString(), "--prompts", "nonsense", "-o", out.toString()));
 
