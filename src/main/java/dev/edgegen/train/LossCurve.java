@@ -2,9 +2,7 @@ package dev.edgegen.train;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,15 +30,10 @@ public final class LossCurve {
         }
         boolean log = positive && lo > 0 && hi / lo > 10;
         List<Double> losses = log ? rawLosses.stream().map(Math::log10).toList() : rawLosses;
-        System.setProperty("java.awt.headless", "true");
         int w = 800, h = 500, left = 80, right = 20, top = 40, bottom = 60;
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        dev.edgegen.io.Canvas canvas = dev.edgegen.io.Canvas.white(w, h);
+        BufferedImage img = canvas.image();
+        Graphics2D g = canvas.graphics();
         g.drawString(title, left, 16);
 
         double xMin = Double.MAX_VALUE, xMax = -Double.MAX_VALUE, yMin = Double.MAX_VALUE, yMax = -Double.MAX_VALUE;
