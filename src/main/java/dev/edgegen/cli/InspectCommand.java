@@ -62,7 +62,8 @@ final class InspectCommand implements Callable<Integer> {
             o.p("text encoder     %,15d params  (CLIP, %d layers, width %d)%n", new ClipTextModel(c.clip()).parameterCount(),
                     c.clip().numHiddenLayers(), c.clip().hiddenSize());
         } else {
-            o.p("text encoder     all-MiniLM-L6-v2, frozen (weights from its Maven artifact), %d tokens%n", ctx);
+            o.p("text encoder     %,15d params  (all-MiniLM-L6-v2, frozen, weights from its Maven artifact; %d tokens)%n",
+                    new dev.edgegen.text.MiniLm(dev.edgegen.text.MiniLm.Config.allMiniLmL6V2()).parameterCount(), ctx);
         }
         o.p("unet             %,15d params  %9.1f GFLOPs/eval (batch 1), %9.1f (batch 2, one CFG step)%n",
                 unet.parameterCount(), unet1, unet2);
