@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Trains EdgeGen's built-in text-to-image model and exports it to models/default:
 #   1. fetch the emoji data (scripts/fetch-emoji.sh; synthetic scenes are generated on the fly)
-#   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x4 KL autoencoder)
-#      edgegen train autoencoder --config CONFIGS/autoencoder-2.json (continued, weighted towards synthetic scenes)
+#   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x8 KL autoencoder)
 #   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
 #   4. edgegen export --run <unet run> --half -o models/default      (EMA weights, float16, diffusers layout)
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
@@ -27,6 +26,5 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 }
 
 train autoencoder
-train autoencoder autoencoder-2   # continues from the first run's EMA weights with 3x more synthetic scenes
 train unet
 ./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" --half -o models/default
