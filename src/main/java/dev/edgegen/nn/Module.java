@@ -70,17 +70,7 @@ public abstract class Module {
      * and tree (parameters are drawn in registration order).
      */
     public final void initialize(NDManager manager, float std, long seed) {
-        java.util.SplittableRandom root = new java.util.SplittableRandom(seed);
-        for (Parameter p : parameters().values()) {
-            long s = root.nextLong();
-            NDArray v;
-            switch (p.init()) {
-                case ZEROS -> v = manager.zeros(p.shape(), DataType.FLOAT32);
-                case ONES -> v = manager.ones(p.shape(), DataType.FLOAT32);
-                default -> v = gaussian(manager, p.shape(), std, s);
-            }
-            p.set(v);
-        }
+        fill(manager, seed, shape -> std);
     }
 
     /**
@@ -89,15 +79,17 @@ public abstract class Module {
      * Embedding), so every layer starts with unit-variance outputs whatever its width; ZEROS, ONES as named.
      */
     public final void initializeFanIn(NDManager manager, long seed) {
+        fill(manager, seed, shape -> shape.dimension() < 2 ? 0.02f : (float) (1 / Math.sqrt((double) shape.size() / shape.get(0))));
+    }
+
+    private void fill(NDManager manager, long seed, java.util.function.Function<Shape, Float> normalStd) {
         java.util.SplittableRandom root = new java.util.SplittableRandom(seed);
         for (Parameter p : parameters().values()) {
             long s = root.nextLong();
-            Shape shape = p.shape();
             NDArray v = switch (p.init()) {
-                case ZEROS -> manager.zeros(shape, DataType.FLOAT32);
-                case ONES -> manager.ones(shape, DataType.FLOAT32);
-                default -> gaussian(manager, shape,
-                        shape.dimension() < 2 ? 0.02f : (float) (1 / Math.sqrt((double) shape.size() / shape.get(0))), s);
+                case ZEROS -> manager.zeros(p.shape(), DataType.FLOAT32);
+                case ONES -> manager.ones(p.shape(), DataType.FLOAT32);
+                default -> gaussian(manager, p.shape(), normalStd.apply(p.shape()), s);
             };
             p.set(v);
         }
