@@ -104,15 +104,9 @@ public final class TrainedModels {
     /**
      * Writes the model of UNet run {@code unetRun} (EMA weights of its last checkpoint, its autoencoder,
      * the MiniLM text-encoder config, its noise schedule) as a diffusers directory {@code out}: assembled
-     * under {@code out.partial} and renamed into place, replacing an older {@code out}.
-     */
-    public static void export(Path unetRun, Path out, NDManager manager) throws IOException {
-        export(unetRun, null, out, false, manager);
-    }
-
-    /**
-     * As {@link #export(Path, Path, NDManager)}, with the decoder (decoder.*, post_quant_conv.*) taken from the
-     * EMA weights of autoencoder run {@code decoderRun} when it is not null: a decoder fine-tuned with the
+     * under {@code out.partial} and renamed into place, replacing an older {@code out}. The decoder
+     * (decoder.*, post_quant_conv.*) is taken from the EMA weights of autoencoder run {@code decoderRun} when it
+     * is not null: a decoder fine-tuned with the
      * encoder frozen ({@code "freeze": ["encoder.", "quant_conv."]}), so the UNet's latent space is unchanged;
      * with {@code half} every weight file is float16 (half the size; loaded back as float32).
      */
