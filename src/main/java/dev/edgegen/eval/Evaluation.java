@@ -154,12 +154,12 @@ public final class Evaluation implements AutoCloseable {
         double seconds = (System.nanoTime() - t0) / 1e9;
         double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN, psnr = Double.NaN;
         if (set.synthetic()) {
-            List<Sample> reference = real(set.split(), set.objects(), 0, REFERENCE);
+            List<Sample> reference = ContrastiveTraining.scenes(set.split(), set.objects(), REFERENCE);
             int d = ContrastiveModel.FEATURES;
             Frechet.Stats ref = Frechet.stats(ContrastiveTraining.features(contrastive, reference, manager), reference.size(), d);
             fid = Frechet.distance(Frechet.stats(feats, n, d), ref);
             // The floor: as many real training images (same object counts) against the same reference.
-            List<Sample> train = real(SyntheticScenes.Split.TRAIN, set.objects(), 0, n);
+            List<Sample> train = ContrastiveTraining.scenes(SyntheticScenes.Split.TRAIN, set.objects(), n);
             floor = Frechet.distance(Frechet.stats(ContrastiveTraining.features(contrastive, train, manager), n, d), ref);
             clipReal = realClipScore(prompts);
             psnr = reconstructionPsnr(t2i.model().vae, reference.subList(0, RECONSTRUCTED));
@@ -200,13 +200,6 @@ public final class Evaluation implements AutoCloseable {
             }
         }
         return 10 * Math.log10(1 / (mse / samples.size()));
-    }
-
-    private static List<Sample> real(SyntheticScenes.Split split, int objects, int from, int n) {
-        List<Sample> out = new ArrayList<>();
-        Random r = new Random(0);
-        for (int i = from; i < from + n; i++) out.add(SyntheticScenes.sample(split, i, objects, r));
-        return out;
     }
 
     /** Images → (B, 3, H, W) in [-1, 1]. */
