@@ -31,10 +31,10 @@ public final class Decoder extends Module {
         for (int i = 0; i < n; i++) {
             int in = out;
             out = ch.get(n - 1 - i);
-            upBlocks.add(new Stage(in, out, c.layersPerBlock() + 1, c.normNumGroups(), i < n - 1));
+            upBlocks.add(new Stage(in, out, c.layersPerBlock() + 1, c.normNumGroups(), c.normEps(), i < n - 1));
         }
-        midBlock = register("mid_block", new VaeMidBlock(ch.get(n - 1), c.normNumGroups()));
-        convNormOut = register("conv_norm_out", new GroupNorm(c.normNumGroups(), ch.get(0), VAEConfig.EPS));
+        midBlock = register("mid_block", new VaeMidBlock(ch.get(n - 1), c.normNumGroups(), c.normEps()));
+        convNormOut = register("conv_norm_out", new GroupNorm(c.normNumGroups(), ch.get(0), c.normEps()));
         convOut = register("conv_out", new Conv2d(ch.get(0), c.outChannels(), 3, 1, 1));
     }
 
@@ -72,10 +72,10 @@ public final class Decoder extends Module {
         public final ModuleList<ResnetBlock2D> resnets;
         public final ModuleList<Upsample2D> upsamplers;   // null for the last stage
 
-        Stage(int in, int out, int layers, int groups, boolean upsample) {
+        Stage(int in, int out, int layers, int groups, float eps, boolean upsample) {
             resnets = register("resnets", new ModuleList<>());
             for (int j = 0; j < layers; j++) {
-                resnets.add(new ResnetBlock2D(j == 0 ? in : out, out, 0, groups, VAEConfig.EPS));
+                resnets.add(new ResnetBlock2D(j == 0 ? in : out, out, 0, groups, eps));
             }
             upsamplers = upsample ? register("upsamplers", new ModuleList<>()) : null;
             if (upsamplers != null) upsamplers.add(new Upsample2D(out, out));

@@ -31,10 +31,10 @@ public final class Encoder extends Module {
         for (int i = 0; i < n; i++) {
             int in = out;
             out = ch.get(i);
-            downBlocks.add(new Stage(in, out, c.layersPerBlock(), c.normNumGroups(), i < n - 1));
+            downBlocks.add(new Stage(in, out, c.layersPerBlock(), c.normNumGroups(), c.normEps(), i < n - 1));
         }
-        midBlock = register("mid_block", new VaeMidBlock(ch.get(n - 1), c.normNumGroups()));
-        convNormOut = register("conv_norm_out", new GroupNorm(c.normNumGroups(), ch.get(n - 1), VAEConfig.EPS));
+        midBlock = register("mid_block", new VaeMidBlock(ch.get(n - 1), c.normNumGroups(), c.normEps()));
+        convNormOut = register("conv_norm_out", new GroupNorm(c.normNumGroups(), ch.get(n - 1), c.normEps()));
         convOut = register("conv_out", new Conv2d(ch.get(n - 1), 2 * c.latentChannels(), 3, 1, 1));
     }
 
@@ -72,10 +72,10 @@ public final class Encoder extends Module {
         public final ModuleList<ResnetBlock2D> resnets;
         public final ModuleList<Downsample2D> downsamplers;   // null for the last stage
 
-        Stage(int in, int out, int layers, int groups, boolean downsample) {
+        Stage(int in, int out, int layers, int groups, float eps, boolean downsample) {
             resnets = register("resnets", new ModuleList<>());
             for (int j = 0; j < layers; j++) {
-                resnets.add(new ResnetBlock2D(j == 0 ? in : out, out, 0, groups, VAEConfig.EPS));
+                resnets.add(new ResnetBlock2D(j == 0 ? in : out, out, 0, groups, eps));
             }
             downsamplers = downsample ? register("downsamplers", new ModuleList<>()) : null;
             if (downsamplers != null) downsamplers.add(new Downsample2D(out, out, 0));

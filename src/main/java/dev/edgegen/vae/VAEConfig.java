@@ -21,24 +21,28 @@ import java.util.List;
  * @param latentChannels   latent channels (4)
  * @param blockOutChannels encoder stage widths, e.g. (128, 256, 512, 512); the decoder runs them reversed
  * @param layersPerBlock   resnets per encoder stage; decoder stages have one more
- * @param normNumGroups    GroupNorm groups (32); all VAE norms use eps 1e-6
+ * @param normNumGroups    GroupNorm groups (32)
  * @param scalingFactor    latents are multiplied by this after encoding (0.18215 for SD-1.x)
  * @param sampleSize       default image size (512)
  * @param latentsMean      per-channel latent mean, or empty (diffusers' optional {@code latents_mean}, as SDXL
  *                         pipelines read it): the diffusion model sees (z − mean) · scaling_factor / std
  * @param latentsStd       per-channel latent std, or empty (then 1); non-empty only with latentsMean
+ * @param normEps          epsilon of every GroupNorm: 1e-6 in diffusers (fixed there, so SD files never set it);
+ *                         EdgeGen's own small autoencoders may set a larger one ({@code norm_eps}, an EdgeGen key):
+ *                         with 1e-6 the near-constant features of flat backgrounds are divided by almost nothing
  */
 public record VAEConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
                         int layersPerBlock, int normNumGroups, float scalingFactor, int sampleSize,
-                        List<Float> latentsMean, List<Float> latentsStd) {
+                        List<Float> latentsMean, List<Float> latentsStd, float normEps) {
 
     /** A config without per-channel latent statistics (every SD-1.x VAE). */
     public VAEConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
                      int layersPerBlock, int normNumGroups, float scalingFactor, int sampleSize) {
         this(inChannels, outChannels, latentChannels, blockOutChannels, layersPerBlock, normNumGroups, scalingFactor,
-                sampleSize, List.of(), List.of());
+                sampleSize, List.of(), List.of(), EPS);
     }
 
+    /** diffusers' GroupNorm epsilon for every AutoencoderKL. */
     public static final float EPS = 1e-6f;
 
     public VAEConfig {
@@ -69,6 +73,7 @@ public record VAEConfig(int inChannels, int outChannels, int latentChannels, Lis
         for (float v : latentsStd) {
             if (!(v > 0)) throw new IllegalArgumentException("VAE latents_std values must be positive, got " + latentsStd);
         }
+        if (!(normEps > 0 && normEps <= 1)) throw new IllegalArgumentException("VAE norm_eps must be in (0, 1], got " + normEps);
         for (float v : latentsMean) {
             if (!Float.isFinite(v)) throw new IllegalArgumentException("VAE latents_mean values must be finite, got " + latentsMean);
         }
@@ -77,7 +82,7 @@ public record VAEConfig(int inChannels, int outChannels, int latentChannels, Lis
     /** This config with per-channel latent statistics and a new scaling factor (a trained autoencoder's measured latents). */
     public VAEConfig withLatentStats(List<Float> mean, List<Float> std, float scaling) {
         return new VAEConfig(inChannels, outChannels, latentChannels, blockOutChannels, layersPerBlock, normNumGroups,
-                scaling, sampleSize, mean, std);
+                scaling, sampleSize, mean, std, normEps);
     }
 
     /** Image pixels per latent pixel along each axis (8 for SD). */
@@ -126,7 +131,8 @@ public record VAEConfig(int inChannels, int outChannels, int latentChannels, Lis
         return new VAEConfig(root.path("in_channels").asInt(3), root.path("out_channels").asInt(3),
                 root.path("latent_channels").asInt(4), channels, root.path("layers_per_block").asInt(1),
                 root.path("norm_num_groups").asInt(32), (float) root.path("scaling_factor").asDouble(0.18215),
-                root.path("sample_size").asInt(512), floats(root, "latents_mean", source), floats(root, "latents_std", source));
+                root.path("sample_size").asInt(512), floats(root, "latents_mean", source), floats(root, "latents_std", source),
+                (float) root.path("norm_eps").asDouble(EPS));
     }
 
     private static List<Float> floats(JsonNode root, String key, String source) {
@@ -178,6 +184,7 @@ public record VAEConfig(int inChannels, int outChannels, int latentChannels, Lis
             ArrayNode sd = o.putArray("latents_std");
             latentsStd.forEach(sd::add);
         }
+        if (normEps != EPS) o.put("norm_eps", normEps);
         ArrayNode up = o.putArray("up_block_types");
         Collections.nCopies(blockOutChannels.size(), "UpDecoderBlock2D").forEach(up::add);
         return o;

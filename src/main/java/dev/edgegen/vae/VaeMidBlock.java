@@ -12,12 +12,12 @@ public final class VaeMidBlock extends Module {
     public final ModuleList<AttentionBlock> attentions;
     public final ModuleList<ResnetBlock2D> resnets;
 
-    public VaeMidBlock(int channels, int groups) {
+    public VaeMidBlock(int channels, int groups, float eps) {
         attentions = register("attentions", new ModuleList<>());
         resnets = register("resnets", new ModuleList<>());
-        resnets.add(new ResnetBlock2D(channels, channels, 0, groups, VAEConfig.EPS));
-        attentions.add(new AttentionBlock(channels, groups, VAEConfig.EPS));
-        resnets.add(new ResnetBlock2D(channels, channels, 0, groups, VAEConfig.EPS));
+        resnets.add(new ResnetBlock2D(channels, channels, 0, groups, eps));
+        attentions.add(new AttentionBlock(channels, groups, eps));
+        resnets.add(new ResnetBlock2D(channels, channels, 0, groups, eps));
     }
 
     /** x: (B, C, H, W) → (B, C, H, W). */

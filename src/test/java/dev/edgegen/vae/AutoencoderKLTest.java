@@ -72,6 +72,26 @@ class AutoencoderKLTest {
     }
 
     @Test
+    void normEpsilonIsDiffusersByDefaultAndConfigurableForOwnModels(@TempDir Path dir) throws Exception {
+        assertEquals(1e-6f, VAEConfig.sd15().normEps());
+        assertFalse(VAEConfig.sd15().toJson().has("norm_eps"), "diffusers files never carry norm_eps");
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        VAEConfig c = VAEConfig.fromJson(mapper.readTree(
+                "{\"_class_name\": \"AutoencoderKL\", \"block_out_channels\": [32, 64], \"norm_num_groups\": 8, \"norm_eps\": 0.01}"), "vae");
+        assertEquals(0.01f, c.normEps());
+        c.writeJson(dir.resolve("config.json"));
+        assertEquals(c, VAEConfig.readJson(dir.resolve("config.json")), "norm_eps survives config.json");
+        assertEquals(0.01f, c.withLatentStats(List.of(0f, 0f, 0f, 0f), List.of(1f, 1f, 1f, 1f), 1f).normEps());
+        AutoencoderKL vae = new AutoencoderKL(c);
+        assertEquals(0.01f, vae.encoder.convNormOut.eps);
+        assertEquals(0.01f, vae.decoder.upBlocks.get(1).resnets.get(0).norm2.eps);
+        assertEquals(0.01f, vae.decoder.midBlock.resnets.get(0).norm1.eps);
+        var e = assertThrows(IllegalArgumentException.class, () -> VAEConfig.fromJson(
+                mapper.readTree("{\"block_out_channels\": [32], \"norm_num_groups\": 8, \"norm_eps\": 0}"), "vae"));
+        assertTrue(e.getMessage().contains("norm_eps"), e.getMessage());
+    }
+
+    @Test
     void perChannelLatentStatisticsCentreAndRoundTrip(@TempDir Path dir) {
         VAEConfig c = VAEConfig.tiny().withLatentStats(List.of(-1f, 2f, 0f, 3f), List.of(0.5f, 2f, 1f, 4f), 1.5f);
         c.writeJson(dir.resolve("config.json"));
