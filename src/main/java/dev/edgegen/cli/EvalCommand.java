@@ -92,13 +92,14 @@ final class EvalCommand implements Callable<Integer> {
                         + "features; not comparable to published FID")
                 .put("fid_reference", Evaluation.REFERENCE + " real images of the set's split and object count")
                 .put("fid_floor", "the same FID for as many real TRAIN-split images as were generated")
-                .put("vae_psnr", "PSNR of the model's autoencoder round trip on " + Evaluation.RECONSTRUCTED + " of the reference images");
+                .put("vae_psnr", "PSNR of the model's autoencoder round trip on " + Evaluation.RECONSTRUCTED + " of the reference images")
+                .put("vae_following", "prompt following of those round trips (the autoencoder's ceiling)");
         ArrayNode results = report.putArray("results");
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT,
                 "Model `%s`, %s %d steps, %d images per prompt. CLIP score and FID use EdgeGen's contrastive model "
                         + "(not comparable to published numbers); FID floor = real training images vs the same reference.%n%n"
-                        + "| set | cfg | images | colour | shape | colour+shape | position | count | relation | CLIP score (real) | FID (floor) | VAE PSNR | s/image |%n"
-                        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|%n", model.getFileName(), sampler, steps, Evaluation.PER_PROMPT));
+                        + "| set | cfg | images | colour | shape | colour+shape | position | count | relation | CLIP score (real) | FID (floor) | VAE PSNR | VAE colour+shape | s/image |%n"
+                        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%n", model.getFileName(), sampler, steps, Evaluation.PER_PROMPT));
         Map<String, List<TradeoffPlot.Point>> curves = new LinkedHashMap<>();
         Map<String, Double> floors = new LinkedHashMap<>();
         try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root);
@@ -113,7 +114,7 @@ final class EvalCommand implements Callable<Integer> {
                     try (ProgressBar bar = new ProgressBar(System.err, String.format(Locale.ROOT, "%s cfg %.3g", set.id, scale), ps.size())) {
                         r = eval.score(t2i, set, ps, sampler, steps, scale, seed, size, images, bar::step);
                     }
-                    ObjectNode o = json.valueToTree(r);
+                    ObjectNode o = nanToNull(json.valueToTree(r));
                     o.put("cfg_scale", scale);
                     o.put("description", set.description);
                     results.add(o);
@@ -139,6 +140,15 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** NaN (an undefined rate, e.g. relations of one-object prompts) as JSON null, not Jackson's string "NaN". */
+    static ObjectNode nanToNull(ObjectNode o) {
+        o.properties().forEach(e -> {
+            if (e.getValue().isDouble() && Double.isNaN(e.getValue().doubleValue())) e.setValue(com.fasterxml.jackson.databind.node.NullNode.getInstance());
+            else if (e.getValue() instanceof ObjectNode child) nanToNull(child);
+        });
+        return o;
+    }
+
     private static String row(Evaluation.SetResult r, float scale) {
         PromptFollowing.Summary f = r.following();
         String follow = f == null ? "- | - | - | - | - | -" : String.format(Locale.ROOT, "%.2f | %.2f | %.2f | %.2f | %.2f | %s",
@@ -148,8 +158,9 @@ final class EvalCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "%.3f (%.3f)", r.clipScore(), r.clipScoreReal());
         String fid = Double.isNaN(r.fid()) ? "-" : String.format(Locale.ROOT, "%.3f (%.3f)", r.fid(), r.fidFloor());
         String psnr = Double.isNaN(r.vaePsnr()) ? "-" : String.format(Locale.ROOT, "%.1f dB", r.vaePsnr());
-        return String.format(Locale.ROOT, "| %s | %.3g | %d | %s | %s | %s | %s | %.2f |%n", r.set(), scale, r.images(), follow, clip, fid,
-                psnr, r.secondsPerImage());
+        String vae = r.vaeFollowing() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.vaeFollowing().colourAndShape());
+        return String.format(Locale.ROOT, "| %s | %.3g | %d | %s | %s | %s | %s | %s | %.2f |%n", r.set(), scale, r.images(), follow, clip, fid,
+                psnr, vae, r.secondsPerImage());
     }
 
     /** The first image of each of the first 16 distinct prompts, captioned. */

@@ -60,9 +60,14 @@ public final class Evaluation implements AutoCloseable {
         int objects() { return this == HELD_OUT_1 ? 1 : this == HELD_OUT_2 ? 2 : 0; }
     }
 
-    /** Scores of one prompt set at one guidance scale; prompt following is null for the emoji set, FID NaN there. */
+    /**
+     * Scores of one prompt set at one guidance scale; prompt following is null for the emoji set, FID NaN there.
+     * {@code vaeFollowing} is the prompt following of the autoencoder's round trip of real images: the ceiling
+     * the decoder leaves the UNet.
+     */
     public record SetResult(String set, int images, int prompts, double clipScore, double clipScoreReal,
-                            double fid, double fidFloor, double vaePsnr, PromptFollowing.Summary following, double secondsPerImage) {}
+                            double fid, double fidFloor, double vaePsnr, PromptFollowing.Summary following,
+                            PromptFollowing.Summary vaeFollowing, double secondsPerImage) {}
 
     /** Real images per synthetic set whose autoencoder round trip (encode → mean → decode) is scored. */
     public static final int RECONSTRUCTED = 100;
@@ -152,7 +157,8 @@ public final class Evaluation implements AutoCloseable {
             if (progress != null) progress.accept(i + 1);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN, psnr = Double.NaN;
+        double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN;
+        Reconstruction rt = new Reconstruction(Double.NaN, null);
         if (set.synthetic()) {
             List<Sample> reference = ContrastiveTraining.scenes(set.split(), set.objects(), REFERENCE);
             int d = ContrastiveModel.FEATURES;
@@ -162,10 +168,10 @@ public final class Evaluation implements AutoCloseable {
             List<Sample> train = ContrastiveTraining.scenes(SyntheticScenes.Split.TRAIN, set.objects(), n);
             floor = Frechet.distance(Frechet.stats(ContrastiveTraining.features(contrastive, train, manager), n, d), ref);
             clipReal = realClipScore(prompts);
-            psnr = reconstructionPsnr(t2i.model().vae, reference.subList(0, RECONSTRUCTED));
+            rt = reconstruction(t2i.model().vae, reference.subList(0, RECONSTRUCTED));
         }
-        return new SetResult(set.id, n, prompts.size(), clip / n, clipReal, fid, floor, psnr,
-                judgements.isEmpty() ? null : PromptFollowing.Summary.of(judgements), seconds / n);
+        return new SetResult(set.id, n, prompts.size(), clip / n, clipReal, fid, floor, rt.psnr(),
+                judgements.isEmpty() ? null : PromptFollowing.Summary.of(judgements), rt.following(), seconds / n);
     }
 
     /** CLIP score of real renderings of the prompts' scenes with their prompts: the ceiling for generated images. */
@@ -185,21 +191,26 @@ public final class Evaluation implements AutoCloseable {
         return sum / prompts.size();
     }
 
+    /** The autoencoder's round trip of real images: PSNR (dB) and prompt following of the reconstructions. */
+    record Reconstruction(double psnr, PromptFollowing.Summary following) {}
+
     /**
-     * PSNR (dB, pixels in [0, 1]) of the autoencoder's round trip on real images: an upper bound on what the
-     * decoder lets generated images look like, independent of the UNet.
+     * PSNR (dB, pixels in [0, 1]) and prompt following of the autoencoder's round trip (encode → mean → decode)
+     * of real scenes: upper bounds on what the decoder lets generated images look like, independent of the UNet.
      */
-    private double reconstructionPsnr(dev.edgegen.vae.AutoencoderKL vae, List<Sample> samples) {
+    private Reconstruction reconstruction(dev.edgegen.vae.AutoencoderKL vae, List<Sample> samples) {
         double mse = 0;
+        List<PromptFollowing.Judgement> js = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
             for (int start = 0; start < samples.size(); start += 25) {
                 List<Sample> g = samples.subList(start, Math.min(samples.size(), start + 25));
                 NDArray x = ContrastiveTraining.images(g, scope);                       // (B, 3, 64, 64) in [-1, 1]
                 NDArray r = vae.decode(vae.encode(x).mean()).clip(-1f, 1f);
                 mse += r.sub(x).div(2f).square().mean().getFloat() * g.size();
+                js.addAll(PromptFollowing.score(classifier, r, g.stream().map(Sample::scene).toList()));
             }
         }
-        return 10 * Math.log10(1 / (mse / samples.size()));
+        return new Reconstruction(10 * Math.log10(1 / (mse / samples.size())), PromptFollowing.Summary.of(js));
     }
 
     /** Images → (B, 3, H, W) in [-1, 1]. */
