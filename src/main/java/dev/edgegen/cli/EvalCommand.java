@@ -93,7 +93,7 @@ final class EvalCommand implements Callable<Integer> {
                 .put("fid_reference", Evaluation.REFERENCE + " real images of the set's split and object count")
                 .put("fid_floor", "the same FID for as many real TRAIN-split images as were generated")
                 .put("vae_psnr", "PSNR of the model's autoencoder round trip on " + Evaluation.RECONSTRUCTED + " of the reference images")
-                .put("vae_following", "prompt following of those round trips (the autoencoder's ceiling)");
+                .put("vae_following", "prompt following of those round trips (the autoencoder's ceiling), also per background colour");
         ArrayNode results = report.putArray("results");
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT,
                 "Model `%s`, %s %d steps, %d images per prompt. CLIP score and FID use EdgeGen's contrastive model "

@@ -63,11 +63,12 @@ public final class Evaluation implements AutoCloseable {
     /**
      * Scores of one prompt set at one guidance scale; prompt following is null for the emoji set, FID NaN there.
      * {@code vaeFollowing} is the prompt following of the autoencoder's round trip of real images: the ceiling
-     * the decoder leaves the UNet.
+     * the decoder leaves the UNet; {@code vaeFollowingByBackground} the same per background colour.
      */
     public record SetResult(String set, int images, int prompts, double clipScore, double clipScoreReal,
                             double fid, double fidFloor, double vaePsnr, PromptFollowing.Summary following,
-                            PromptFollowing.Summary vaeFollowing, double secondsPerImage) {}
+                            PromptFollowing.Summary vaeFollowing, java.util.Map<String, PromptFollowing.Summary> vaeFollowingByBackground,
+                            double secondsPerImage) {}
 
     /** Real images per synthetic set whose autoencoder round trip (encode → mean → decode) is scored. */
     public static final int RECONSTRUCTED = 100;
@@ -158,7 +159,7 @@ public final class Evaluation implements AutoCloseable {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN;
-        Reconstruction rt = new Reconstruction(Double.NaN, null);
+        Reconstruction rt = new Reconstruction(Double.NaN, null, null);
         if (set.synthetic()) {
             List<Sample> reference = ContrastiveTraining.scenes(set.split(), set.objects(), REFERENCE);
             int d = ContrastiveModel.FEATURES;
@@ -171,7 +172,7 @@ public final class Evaluation implements AutoCloseable {
             rt = reconstruction(t2i.model().vae, reference.subList(0, RECONSTRUCTED));
         }
         return new SetResult(set.id, n, prompts.size(), clip / n, clipReal, fid, floor, rt.psnr(),
-                judgements.isEmpty() ? null : PromptFollowing.Summary.of(judgements), rt.following(), seconds / n);
+                judgements.isEmpty() ? null : PromptFollowing.Summary.of(judgements), rt.following(), rt.byBackground(), seconds / n);
     }
 
     /** CLIP score of real renderings of the prompts' scenes with their prompts: the ceiling for generated images. */
@@ -191,8 +192,8 @@ public final class Evaluation implements AutoCloseable {
         return sum / prompts.size();
     }
 
-    /** The autoencoder's round trip of real images: PSNR (dB) and prompt following of the reconstructions. */
-    record Reconstruction(double psnr, PromptFollowing.Summary following) {}
+    /** The autoencoder's round trip of real images: PSNR (dB), prompt following of the reconstructions, and per background. */
+    record Reconstruction(double psnr, PromptFollowing.Summary following, java.util.Map<String, PromptFollowing.Summary> byBackground) {}
 
     /**
      * PSNR (dB, pixels in [0, 1]) and prompt following of the autoencoder's round trip (encode → mean → decode)
@@ -210,7 +211,13 @@ public final class Evaluation implements AutoCloseable {
                 js.addAll(PromptFollowing.score(classifier, r, g.stream().map(Sample::scene).toList()));
             }
         }
-        return new Reconstruction(10 * Math.log10(1 / (mse / samples.size())), PromptFollowing.Summary.of(js));
+        java.util.Map<String, PromptFollowing.Summary> byBackground = new java.util.LinkedHashMap<>();
+        for (Scene.Background bg : Scene.Background.values()) {
+            List<PromptFollowing.Judgement> sub = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) if (samples.get(i).scene().background() == bg) sub.add(js.get(i));
+            if (!sub.isEmpty()) byBackground.put(bg.word(), PromptFollowing.Summary.of(sub));
+        }
+        return new Reconstruction(10 * Math.log10(1 / (mse / samples.size())), PromptFollowing.Summary.of(js), byBackground);
     }
 
     /** Images → (B, 3, H, W) in [-1, 1]. */
