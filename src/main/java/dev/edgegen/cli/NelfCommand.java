@@ -5,14 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.nelf.Metrics;
+import dev.edgegen.nelf.NelfModels;
 import dev.edgegen.nelf.RgbImage;
 import dev.edgegen.nelf.scene.Mesh;
 import dev.edgegen.nelf.scene.SceneDataset;
 import dev.edgegen.nelf.scene.SceneWriter;
 import dev.edgegen.nelf.scene.View;
 import dev.edgegen.nelf.teacher.TeacherConfig;
-import dev.edgegen.nelf.teacher.TeacherTrainer;
+import dev.edgegen.nelf.teacher.TeacherTask;
 import dev.edgegen.nelf.teacher.VoxelNeRF;
+import dev.edgegen.train.TrainProgress;
+import dev.edgegen.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -89,18 +92,18 @@ public final class NelfCommand implements Callable<Integer> {
             description = "Train the voxel-grid NeRF teacher on a scene's training views; report test PSNR/SSIM and render time.")
     static final class Teacher implements Callable<Integer> {
         @Option(names = "--data", required = true, description = "scene folder (NeRF-synthetic or LLFF)") Path data;
-        @Option(names = {"-o", "--output"}, required = true, description = "model folder (teacher.ckpt, teacher.json)") Path out;
+        @Option(names = {"-o", "--output"}, required = true, description = "model folder (checkpoint.safetensors, log.jsonl, loss.png, teacher.json)") Path out;
         @Option(names = "--steps", defaultValue = "3000") int steps;
         @Option(names = "--batch-rays", defaultValue = "4096") int batch;
         @Option(names = "--grid", defaultValue = "96", description = "voxels per axis") int grid;
         @Option(names = "--features", defaultValue = "12") int features;
         @Option(names = "--bound", description = "half-size of the scene box (default 1.1 for built-in scenes, 1.0 in NDC; NeRF-synthetic lego etc. need 1.5)") Double bound;
         @Option(names = "--step-voxels", defaultValue = "0.6", description = "sample spacing in voxels") double stepVoxels;
-        @Option(names = "--lr-grid", defaultValue = "0.1") float lrGrid;
-        @Option(names = "--lr-mlp", defaultValue = "0.002") float lrMlp;
+        @Option(names = "--lr-grid", defaultValue = "0.1") double lrGrid;
+        @Option(names = "--lr-mlp", defaultValue = "0.002") double lrMlp;
         @Option(names = "--checkpoint-every", defaultValue = "500") int every;
         @Option(names = "--seed", defaultValue = "0") long seed;
-        @Option(names = "--resume", description = "continue from OUTPUT/teacher.ckpt") boolean resume;
+        @Option(names = "--resume", description = "continue from OUTPUT/checkpoint.safetensors (if there is one)") boolean resume;
         @Option(names = "--eval-views", defaultValue = "0", description = "test views to evaluate (0 = all)") int evalViews;
 
         @Override
@@ -109,13 +112,23 @@ public final class NelfCommand implements Callable<Integer> {
             TeacherConfig def = TeacherConfig.defaults(d.near(), d.far(), d.ndc());
             TeacherConfig cfg = new TeacherConfig(grid, features, def.hidden(), def.viewFreqs(), bound == null ? def.bound() : bound,
                     stepVoxels, d.near(), d.far(), d.ndc());
-            TeacherTrainer.Options opt = new TeacherTrainer.Options(steps, batch, lrGrid, lrMlp, every,
-                    TeacherTrainer.Options.defaults().occupancyEvery(), TeacherTrainer.Options.defaults().occupancyWarmup(), seed);
-            if (!resume && Files.exists(out.resolve(TeacherTrainer.FILE))) {
-                throw new IllegalArgumentException(out.resolve(TeacherTrainer.FILE) + " exists: pass --resume to continue it or choose another folder");
-            }
+            TeacherTask.Options opt = new TeacherTask.Options(steps, batch, lrGrid, lrMlp, every,
+                    TeacherTask.Options.defaults().occupancyEvery(), TeacherTask.Options.defaults().occupancyWarmup(), seed);
+            boolean cont = resuming(out, resume);
             try (NDManager m = NDManager.newBaseManager()) {
-                VoxelNeRF model = TeacherTrainer.train(m, d, cfg, opt, out, resume, System.out);
+                VoxelNeRF model = new VoxelNeRF(cfg);
+                model.initialize(m, seed);
+                TeacherTask task = new TeacherTask(model, d, opt);
+                Trainer.Result r;
+                try (TrainProgress bar = new TrainProgress(System.out, "teacher",
+                        info -> String.format(Locale.ROOT, "psnr %.2f  %s", -10 * Math.log10(info.loss()), task.status()))) {
+                    r = task.trainer(out, m).run(task, cont, bar, true);
+                }
+                if (r.stopped()) {
+                    System.out.println("teacher stopped at step " + r.stepsDone() + "; continue with --resume");
+                    return 0;
+                }
+                model.updateOccupancy(VoxelNeRF.OCCUPANCY_ALPHA);
                 ObjectNode report = evalTeacher(m, model, d, evalViews, out.resolve("teacher-test"));
                 report.put("data", data.toString());
                 report.put("steps", steps);
@@ -124,6 +137,20 @@ public final class NelfCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /**
+     * Whether a training run in {@code dir} continues from its checkpoint: an existing checkpoint
+     * needs --resume; --resume without one starts afresh (unless an old-format model is there).
+     */
+    static boolean resuming(Path dir, boolean resume) {
+        Path ckpt = dir.resolve(NelfModels.CHECKPOINT);
+        if (Files.exists(ckpt)) {
+            if (!resume) throw new IllegalArgumentException(ckpt + " exists: pass --resume to continue it or choose another folder");
+            return true;
+        }
+        if (resume) NelfModels.refuseOldFormat(dir);
+        return false;
     }
 
     static ObjectNode evalTeacher(NDManager m, VoxelNeRF model, SceneDataset d, int limit, Path imagesDir) {

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.nelf.Camera;
-import dev.edgegen.nelf.Checkpoint;
 import dev.edgegen.nelf.Distiller;
 import dev.edgegen.nelf.Metrics;
+import dev.edgegen.nelf.NelfModels;
 import dev.edgegen.nelf.Poses;
 import dev.edgegen.nelf.RgbImage;
 import dev.edgegen.nelf.scene.SceneDataset;
@@ -15,9 +15,11 @@ import dev.edgegen.nelf.scene.View;
 import dev.edgegen.nelf.student.MobileR2L;
 import dev.edgegen.nelf.student.RayEncoder;
 import dev.edgegen.nelf.student.StudentConfig;
-import dev.edgegen.nelf.student.StudentTrainer;
-import dev.edgegen.nelf.teacher.TeacherTrainer;
+import dev.edgegen.nelf.student.StudentTask;
 import dev.edgegen.nelf.teacher.VoxelNeRF;
+import dev.edgegen.nn.Module;
+import dev.edgegen.train.TrainProgress;
+import dev.edgegen.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,9 +44,9 @@ final class NelfStudentCommands {
     @Command(name = "distill", mixinStandardHelpOptions = true,
             description = "Distil a MobileR2L student from a trained teacher: pseudo views, then fine-tuning on the real views.")
     static final class Distill implements Callable<Integer> {
-        @Option(names = "--teacher", required = true, description = "teacher folder (teacher.ckpt)") Path teacher;
+        @Option(names = "--teacher", required = true, description = "teacher folder (its checkpoint.safetensors)") Path teacher;
         @Option(names = "--data", description = "scene folder (default: the one in TEACHER/teacher.json)") Path data;
-        @Option(names = {"-o", "--output"}, required = true, description = "student folder (student.ckpt, pseudo/, student.json)") Path out;
+        @Option(names = {"-o", "--output"}, required = true, description = "student folder (checkpoint.safetensors, log.jsonl, loss.png, pseudo/, student.json)") Path out;
         @Option(names = "--pseudo", defaultValue = "2000", description = "teacher-rendered pseudo views") int pseudo;
         @Option(names = "--preset", defaultValue = "small", description = "paper (256x28), small (128x8), fast (96x6, compact head) or tiny") String preset;
         @Option(names = "--width", description = "override body width") Integer width;
@@ -53,34 +55,48 @@ final class NelfStudentCommands {
         @Option(names = "--compact-head", negatable = true, description = "override: non-overlapping head kernels (--no-compact-head: the paper's overlapping 4x4)") Boolean compactHead;
         @Option(names = "--distill-steps", defaultValue = "4000") int distillSteps;
         @Option(names = "--finetune-steps", defaultValue = "1000") int finetuneSteps;
-        @Option(names = "--lr", defaultValue = "0.0005") float lr;
+        @Option(names = "--lr", defaultValue = "0.0005") double lr;
         @Option(names = "--patch", defaultValue = "0", description = "train on random patches of this many rays per side (0 = whole image)") int patch;
         @Option(names = "--checkpoint-every", defaultValue = "500") int every;
         @Option(names = "--seed", defaultValue = "0") long seed;
-        @Option(names = "--resume", description = "continue from OUTPUT/student.ckpt") boolean resume;
+        @Option(names = "--resume", description = "continue from OUTPUT/checkpoint.safetensors (if there is one)") boolean resume;
         @Option(names = "--max-steps-this-run", description = "stop (with a checkpoint) after this many steps; continue with --resume") Long maxSteps;
 
         @Override
         public Integer call() throws Exception {
+            if (maxSteps != null && maxSteps < 1) throw new IllegalArgumentException("--max-steps-this-run must be >= 1, got " + maxSteps);
+            if (Files.isDirectory(out) && Files.isDirectory(teacher) && Files.isSameFile(out, teacher)) {
+                throw new IllegalArgumentException("the student needs its own output folder: " + out + " is the teacher's");
+            }
             SceneDataset d = SceneDataset.load(dataOf(teacher, data));
             StudentConfig base = StudentConfig.preset(preset, d.near(), d.far());
             if (d.ndc()) base = base.forwardFacing();
             StudentConfig cfg = new StudentConfig(base.k(), base.freqs(), width == null ? base.width() : width, blocks == null ? base.blocks() : blocks,
                     headChannels == null ? base.headChannels() : headChannels, base.upscale(),
                     compactHead == null ? base.compactHead() : compactHead, base.near(), base.far(), base.ndc());
-            if (!resume && Files.exists(out.resolve(StudentTrainer.FILE))) {
-                throw new IllegalArgumentException(out.resolve(StudentTrainer.FILE) + " exists: pass --resume to continue it or choose another folder");
-            }
-            StudentTrainer.Options opt = new StudentTrainer.Options(distillSteps, finetuneSteps, lr, patch, every, seed);
+            boolean cont = NelfCommand.resuming(out, resume);
+            StudentTask.Options opt = new StudentTask.Options(distillSteps, finetuneSteps, lr, patch, every, seed);
             try (NDManager m = NDManager.newBaseManager()) {
-                List<StudentTrainer.Target> pseudoViews = List.of();
+                List<StudentTask.Target> pseudoViews = List.of();
                 if (distillSteps > 0) {
-                    VoxelNeRF t = TeacherTrainer.load(m, teacher);
+                    VoxelNeRF t = NelfModels.teacher(m, teacher);
                     pseudoViews = Distiller.pseudoViews(m, t, d, pseudo, seed, out, System.out);
                     t.parameters().values().forEach(p -> p.get().close());
                 }
-                List<StudentTrainer.Target> real = d.train().stream().map(StudentTrainer.Target::of).toList();
-                MobileR2L s = StudentTrainer.train(m, cfg, opt, pseudoViews, real, out, resume, maxSteps == null ? Long.MAX_VALUE : maxSteps, System.out);
+                List<StudentTask.Target> real = d.train().stream().map(StudentTask.Target::of).toList();
+                MobileR2L s = new MobileR2L(cfg);
+                s.initialize(m, seed);
+                StudentTask task = new StudentTask(s, opt, pseudoViews, real);
+                Trainer trainer = task.trainer(out, m);
+                Trainer.Result r;
+                try (TrainProgress bar = new TrainProgress(System.out, "student",
+                        info -> String.format(Locale.ROOT, "%s  psnr %.2f", task.phase(info.step() - 1), -10 * Math.log10(info.loss())))) {
+                    r = trainer.run(task, cont, maxSteps == null ? bar : stoppingAfter(maxSteps, trainer, bar), true);
+                }
+                if (r.stopped()) {
+                    System.out.println("student stopped at step " + r.stepsDone() + "; continue with --resume");
+                    return 0;
+                }
                 ObjectNode report = evalStudent(m, s, d, 0, null);
                 report.put("data", d.name());
                 Files.writeString(out.resolve("student.json"), NelfCommand.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report));
@@ -89,13 +105,32 @@ final class NelfStudentCommands {
         }
     }
 
+    /** Forwards to {@code bar} and asks {@code trainer} to stop once {@code max} steps ran in this process. */
+    private static Trainer.Listener stoppingAfter(long max, Trainer trainer, Trainer.Listener bar) {
+        return new Trainer.Listener() {
+            private long start;
+
+            @Override
+            public void onStart(long startStep, long totalSteps) {
+                start = startStep;
+                bar.onStart(startStep, totalSteps);
+            }
+
+            @Override
+            public void onStep(Trainer.StepInfo info) {
+                bar.onStep(info);
+                if (info.step() - start >= max) trainer.requestStop();
+            }
+        };
+    }
+
     static ObjectNode evalStudent(NDManager m, MobileR2L s, SceneDataset d, int limit, Path imagesDir) {
         ObjectNode r = NelfCommand.JSON.createObjectNode();
         r.put("model", "student " + s.config);
         r.put("parameters", s.parameterCount());
         r.put("size_mb", 4.0 * s.parameterCount() / 1e6);
         return NelfCommand.scoreTestViews(r, "student", d, limit, imagesDir,
-                camera -> StudentTrainer.renderImage(m, s, camera));
+                camera -> s.renderImage(m, camera));
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -115,8 +150,8 @@ final class NelfStudentCommands {
             if (data == null && teacher == null) throw new IllegalArgumentException("pass --data (or --teacher, whose teacher.json names the scene)");
             SceneDataset d = SceneDataset.load(data != null ? data : dataOf(teacher, null));
             try (NDManager m = NDManager.newBaseManager()) {
-                MobileR2L s = StudentTrainer.load(m, model);
-                VoxelNeRF t = teacher == null ? null : TeacherTrainer.load(m, teacher);
+                MobileR2L s = NelfModels.student(m, model);
+                VoxelNeRF t = teacher == null ? null : NelfModels.teacher(m, teacher);
                 ObjectNode r = NelfCommand.JSON.createObjectNode();
                 r.put("scene", d.name());
                 r.put("student", s.config.toString());
@@ -126,7 +161,7 @@ final class NelfStudentCommands {
                 double[] sum = new double[4];
                 for (int i = 0; i < n; i++) {
                     View v = d.test().get(i);
-                    RgbImage si = StudentTrainer.renderImage(m, s, v.camera());
+                    RgbImage si = s.renderImage(m, v.camera());
                     ObjectNode o = views.addObject();
                     o.put("view", v.file());
                     o.put("student_psnr", Metrics.psnr(si, v.image()));
@@ -168,7 +203,7 @@ final class NelfStudentCommands {
     @Command(name = "render", mixinStandardHelpOptions = true,
             description = "Render a student or teacher: one pose to a PNG, or a turn-table orbit to a looping GIF.")
     static final class Render implements Callable<Integer> {
-        @Option(names = "--model", required = true, description = "student or teacher folder / checkpoint") Path model;
+        @Option(names = "--model", required = true, description = "student or teacher folder (or its checkpoint.safetensors)") Path model;
         @Option(names = "--pose", description = "16 numbers: 4x4 camera-to-world, row-major (comma or space separated)") String pose;
         @Option(names = "--orbit", description = "turn-table orbit") boolean orbit;
         @Option(names = "--frames", defaultValue = "120") int frames;
@@ -192,19 +227,17 @@ final class NelfStudentCommands {
                 Poses.requireRigid(m, "--pose");
                 poses = List.<double[]>of(m);
             }
-            Path ckpt = Files.isDirectory(model)
-                    ? (Files.isRegularFile(model.resolve(StudentTrainer.FILE)) ? model.resolve(StudentTrainer.FILE) : model.resolve(TeacherTrainer.FILE))
-                    : model;
-            String kind = Checkpoint.header(ckpt).path("kind").asText();
             try (NDManager m = NDManager.newBaseManager()) {
-                MobileR2L s = kind.equals("student") ? StudentTrainer.load(m, ckpt) : null;
-                VoxelNeRF t = kind.equals("teacher") ? TeacherTrainer.load(m, ckpt) : null;
+                Module loaded = NelfModels.load(m, model);
+                MobileR2L s = loaded instanceof MobileR2L x ? x : null;
+                VoxelNeRF t = loaded instanceof VoxelNeRF x ? x : null;
+                String kind = s != null ? "student" : "teacher";
                 List<RgbImage> imgs = new ArrayList<>();
                 long t0 = System.nanoTime();
                 try (ProgressBar bar = new ProgressBar(System.out, "render", poses.size())) {
                     for (double[] p : poses) {
                         Camera cam = Camera.fromAngleX(width, height, fov, p);
-                        imgs.add(s != null ? StudentTrainer.renderImage(m, s, cam) : t.renderImage(m, cam, 8192));
+                        imgs.add(s != null ? s.renderImage(m, cam) : t.renderImage(m, cam, 8192));
                         bar.step(imgs.size());
                     }
                 }
@@ -236,7 +269,7 @@ final class NelfStudentCommands {
             try (NDManager m = NDManager.newBaseManager()) {
                 MobileR2L s;
                 if (model != null) {
-                    s = StudentTrainer.load(m, model);
+                    s = NelfModels.student(m, model);
                 } else {
                     s = new MobileR2L(StudentConfig.preset(preset, 2.5, 5.5));
                     s.initialize(m, 0);
@@ -274,7 +307,7 @@ final class NelfStudentCommands {
                             size, size, times[iterations / 2], iterations, encode[iterations / 2], s.flopsPerFrame(size, size) / 1e9, 4.0 * s.parameterCount() / 1e6);
                 }
                 if (teacher != null) {
-                    VoxelNeRF t = TeacherTrainer.load(m, teacher);
+                    VoxelNeRF t = NelfModels.teacher(m, teacher);
                     ObjectNode to = r.putObject("teacher");
                     to.put("config", t.config.toString());
                     to.put("parameters", t.parameterCount());

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.cli.ProgressBar;
 import dev.edgegen.nelf.scene.SceneDataset;
 import dev.edgegen.nelf.scene.View;
-import dev.edgegen.nelf.student.StudentTrainer;
+import dev.edgegen.nelf.student.StudentTask;
 import dev.edgegen.nelf.teacher.VoxelNeRF;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -65,12 +65,12 @@ public final class Distiller {
     }
 
     /** Renders (or reuses) {@code count} pseudo views at the dataset's resolution into {@code dir/pseudo}. */
-    public static List<StudentTrainer.Target> pseudoViews(NDManager manager, VoxelNeRF teacher, SceneDataset data, int count,
+    public static List<StudentTask.Target> pseudoViews(NDManager manager, VoxelNeRF teacher, SceneDataset data, int count,
                                                           long seed, Path dir, PrintStream log) {
         Path pd = dir.resolve("pseudo");
         List<double[]> poses = pseudoPoses(data, count, seed);
         double focal = data.focal();
-        List<StudentTrainer.Target> out = new ArrayList<>(count);
+        List<StudentTask.Target> out = new ArrayList<>(count);
         try {
             Files.createDirectories(pd);
             ObjectNode meta = JSON.createObjectNode();
@@ -101,7 +101,7 @@ public final class Distiller {
                         }
                     }
                     RgbImage img = RgbImage.read(f); // always the stored 8-bit image, so resumed runs see the same data
-                    out.add(new StudentTrainer.Target(cam, img));
+                    out.add(new StudentTask.Target(cam, img));
                     bar.step(i + 1);
                 }
             }

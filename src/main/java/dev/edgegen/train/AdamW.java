@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Adam with decoupled weight decay (Loshchilov &amp; Hutter 2019), as torch.optim.AdamW:
@@ -42,6 +43,11 @@ public final class AdamW implements AutoCloseable {
      * are updated in place; call with gradient recording off (outside a GradientCollector).
      */
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
+        step(params, grads, name -> lr);
+    }
+
+    /** As {@link #step(Map, Map, double)} with a learning rate per parameter name (it scales the weight decay too, as torch's parameter groups do). */
+    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, ToDoubleFunction<String> lrOf) {
         t++;
         double bc1 = 1 - Math.pow(hyper.beta1, t);
         double bc2 = 1 - Math.pow(hyper.beta2, t);
@@ -50,6 +56,7 @@ public final class AdamW implements AutoCloseable {
             NDArray p = e.getValue();
             NDArray g = grads.get(name);
             if (g == null) throw new IllegalArgumentException("no gradient for parameter " + name);
+            double lr = lrOf.applyAsDouble(name);
             NDArray mi = m.computeIfAbsent(name, k -> manager.zeros(p.getShape(), DataType.FLOAT32));
             NDArray vi = v.computeIfAbsent(name, k -> manager.zeros(p.getShape(), DataType.FLOAT32));
             try (NDManager s = manager.newSubManager()) {

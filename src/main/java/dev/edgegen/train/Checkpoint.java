@@ -18,19 +18,28 @@ import java.util.TreeSet;
  * Everything needed to continue a run exactly: weights, EMA weights, optimizer moments and step
  * count, the training step, the data-order position, the seed (randomness is counter-based:
  * step s draws from {@link Trainer#stepRandom(long, long)}, so seed + step is the full RNG state)
- * and the config the run was started with. Stored as one {@link TensorArchive} file with keys
- * {@code model.*}, {@code ema.*}, {@code optim.m.*}, {@code optim.v.*}.
+ * and the config the run was started with, plus any state of the task ({@link Trainer.Task#state}).
+ * Stored as one {@link TensorArchive} file with keys {@code model.*}, {@code ema.*},
+ * {@code optim.m.*}, {@code optim.v.*}, {@code task.*}.
  */
 public record Checkpoint(long step, long dataPosition, long seed, long optimizerSteps, JsonNode config,
-                         Map<String, NDArray> model, Map<String, NDArray> ema, Map<String, NDArray> optimizer) {
+                         Map<String, NDArray> model, Map<String, NDArray> ema, Map<String, NDArray> optimizer,
+                         Map<String, NDArray> task) {
     public static final String FORMAT = "edgegen-checkpoint-1";
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A checkpoint without task state. */
+    public Checkpoint(long step, long dataPosition, long seed, long optimizerSteps, JsonNode config,
+                      Map<String, NDArray> model, Map<String, NDArray> ema, Map<String, NDArray> optimizer) {
+        this(step, dataPosition, seed, optimizerSteps, config, model, ema, optimizer, Map.of());
+    }
 
     public void save(Path file) throws IOException {
         Map<String, NDArray> all = new LinkedHashMap<>();
         model.forEach((k, v) -> all.put("model." + k, v));
         ema.forEach((k, v) -> all.put("ema." + k, v));
         optimizer.forEach((k, v) -> all.put("optim." + k, v));
+        task.forEach((k, v) -> all.put("task." + k, v));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("step", Long.toString(step));
@@ -51,15 +60,17 @@ public record Checkpoint(long step, long dataPosition, long seed, long optimizer
         Map<String, NDArray> model = new LinkedHashMap<>();
         Map<String, NDArray> ema = new LinkedHashMap<>();
         Map<String, NDArray> optim = new LinkedHashMap<>();
+        Map<String, NDArray> task = new LinkedHashMap<>();
         c.tensors().forEach((k, v) -> {
             if (k.startsWith("model.")) model.put(k.substring(6), v);
             else if (k.startsWith("ema.")) ema.put(k.substring(4), v);
             else if (k.startsWith("optim.")) optim.put(k.substring(6), v);
+            else if (k.startsWith("task.")) task.put(k.substring(5), v);
         });
         try {
             return new Checkpoint(Long.parseLong(meta.get("step")), Long.parseLong(meta.get("data_position")),
                     Long.parseLong(meta.get("seed")), Long.parseLong(meta.get("optimizer_steps")),
-                    JSON.readTree(meta.get("config")), model, ema, optim);
+                    JSON.readTree(meta.get("config")), model, ema, optim, task);
         } catch (RuntimeException e) {
             throw new IOException(file + " has damaged metadata: " + e.getMessage(), e);
         }

@@ -28,9 +28,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * The training loop shared by every stage (autoencoder, UNet, distillation students): AdamW with
- * warm-up + cosine learning rate, gradient clipping by global norm, EMA weights, atomic resumable
- * checkpoints, a JSONL log, a loss-curve PNG, and a stop on a non-finite loss.
+ * The training loop shared by every stage (autoencoder, UNet, distillation students, the NeLF
+ * teacher and student): AdamW with warm-up + cosine learning rate, gradient clipping by global
+ * norm, EMA weights, atomic resumable checkpoints, a JSONL log, a loss-curve PNG, and a stop on a
+ * non-finite loss.
  *
  * <p>Files in the run directory: {@code checkpoint.safetensors} (see {@link Checkpoint}),
  * {@code log.jsonl} (one line per {@code logEvery} steps: step, loss, lr, grad_norm, it_s,
@@ -38,7 +39,7 @@ import java.util.function.Predicate;
  *
  * <p>Exactness of resume rests on three things: all state is saved in float32 bit-exact; the
  * randomness of step s comes only from {@link #stepRandom(long, long)} (seed, s); and the task
- * restores its data order from the saved position. A SIGTERM/Ctrl-C ends the current step,
+ * restores its data order from the saved position (and any other state from {@link Task#state}). A SIGTERM/Ctrl-C ends the current step,
  * writes a checkpoint and exits; a SIGKILL loses at most the steps since the last checkpoint.
  */
 public final class Trainer {
@@ -74,6 +75,19 @@ public final class Trainer {
 
         /** Restores the data order saved by {@link #dataPosition()}. */
         default void seekData(long position) {}
+
+        /** Learning-rate multiplier of parameter {@code name} (parameter groups, e.g. a grid and an MLP); 1 by default. */
+        default double lrScale(String name) { return 1; }
+
+        /**
+         * State beyond weights, optimizer and data position that later steps depend on (e.g. a cache
+         * computed from earlier weights), saved in checkpoints as {@code task.NAME}. Create the
+         * arrays in {@code manager}; they are closed after the save.
+         */
+        default Map<String, NDArray> state(NDManager manager) { return Map.of(); }
+
+        /** Restores what {@link #state(NDManager)} saved (empty for a checkpoint without task state); the arrays are closed after the call. */
+        default void loadState(Map<String, NDArray> state) {}
     }
 
     /** What a listener (e.g. the CLI progress bar) sees after each step. */
@@ -226,7 +240,7 @@ public final class Trainer {
                         if (!Double.isFinite(lastLoss) || !Double.isFinite(gradNorm)) {
                             throw diverged(step, lastLoss, gradNorm, Double.isFinite(lastLoss) ? GradClip.largest(grads) : null, lastCheckpointStep);
                         }
-                        adam.step(values, grads, lr);
+                        adam.step(values, grads, name -> lr * task.lrScale(name));
                         for (NDArray a : values.values()) JniUtils.zeroGrad((PtNDArray) a);
                     }
                     ema.update(params, step);
@@ -287,8 +301,10 @@ public final class Trainer {
                       List<Long> logSteps, List<Double> logLosses) throws IOException {
         Map<String, NDArray> weights = new LinkedHashMap<>();
         model.parameters().forEach((k, p) -> weights.put(k, p.get()));
-        new Checkpoint(step, task.dataPosition(), options.seed(), adam.stepCount(), config,
-                weights, ema.weights(), adam.state()).save(checkpointFile());
+        try (NDManager scope = manager.newSubManager()) {
+            new Checkpoint(step, task.dataPosition(), options.seed(), adam.stepCount(), config,
+                    weights, ema.weights(), adam.state(), task.state(scope)).save(checkpointFile());
+        }
         LossCurve.write(lossCurveFile(), "loss (" + runDir.getFileName() + ")", logSteps, logLosses);
     }
 
@@ -314,6 +330,7 @@ public final class Trainer {
             ema.load(c.ema());
             adam.load(c.optimizer(), c.optimizerSteps());
             task.seekData(c.dataPosition());
+            task.loadState(c.task());
             return c.step();
         }
     }

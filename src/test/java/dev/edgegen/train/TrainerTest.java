@@ -189,4 +189,31 @@ class TrainerTest {
             }
         }
     }
+
+    @Test
+    void lrScaleReachesTheOptimizerAndTaskStateTheCheckpoint(@TempDir Path dir) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TinyMlp m = new TinyMlp();
+            m.initialize(manager, 0.5f, 1);
+            float[] a0 = m.parameters().get("a.weight").get().toFloatArray();
+            float[] b0 = m.parameters().get("b.weight").get().toFloatArray();
+            RegressionTask inner = new RegressionTask(m);
+            float[][] restored = new float[1][];
+            Trainer.Task task = new Trainer.Task() {
+                @Override public NDArray loss(NDManager scope, long step, Random rng) { return inner.loss(scope, step, rng); }
+                @Override public long dataPosition() { return inner.dataPosition(); }
+                @Override public double lrScale(String name) { return name.startsWith("a.") ? 0 : 1; }
+                @Override public Map<String, NDArray> state(NDManager s) { return Map.of("seen", s.create(new float[] {inner.position})); }
+                @Override public void loadState(Map<String, NDArray> state) { restored[0] = state.get("seen").toFloatArray(); }
+            };
+            new Trainer(m, options(3, 100), taskConfig(8), dir, manager).run(task, false, null, false);
+            assertArrayEquals(a0, m.parameters().get("a.weight").get().toFloatArray(), 0f, "lr scale 0 keeps a.weight");
+            assertFalse(java.util.Arrays.equals(b0, m.parameters().get("b.weight").get().toFloatArray()), "b.weight trains");
+            try (NDManager m2 = manager.newSubManager()) {
+                assertArrayEquals(new float[] {24}, Checkpoint.load(dir.resolve("checkpoint.safetensors"), m2).task().get("seen").toFloatArray(), 0f);
+            }
+            new Trainer(m, options(3, 100), taskConfig(8), dir, manager).run(task, true, null, false);
+            assertArrayEquals(new float[] {24}, restored[0], 0f, "resume hands the saved state back to the task");
+        }
+    }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
 import dev.edgegen.nelf.Camera;
+import dev.edgegen.nelf.RgbImage;
 import dev.edgegen.nn.Conv2d;
 import dev.edgegen.nn.ConvTranspose2d;
 import dev.edgegen.nn.Module;
@@ -86,6 +87,14 @@ public final class MobileR2L extends Module {
     /** Renders one camera view: encodes the low-resolution ray grid and runs the network. Returns (1, 3, H, W). */
     public NDArray render(NDManager manager, Camera cam) {
         return forward(RayEncoder.encode(manager, cam, config));
+    }
+
+    /** Renders one camera view to an image (no gradients; the arrays are freed). */
+    public RgbImage renderImage(NDManager manager, Camera cam) {
+        try (NDManager sub = manager.newSubManager()) {
+            NDArray out = render(sub, cam).get(0).transpose(1, 2, 0);            // (H, W, 3)
+            return new RgbImage(cam.width(), cam.height(), out.toFloatArray());
+        }
     }
 
     /** FLOPs of one frame of {@code width x height} pixels as executed (multiply-adds × 2, convs only; the head counted in its sub-pixel form). */

@@ -23,6 +23,8 @@ import java.util.SplittableRandom;
  * variable number of samples per ray with prefix sums (float64) over the flat sample list.
  */
 public final class VoxelNeRF extends Module {
+    /** Alpha over one voxel above which a voxel counts as occupied, in training and after loading. */
+    public static final float OCCUPANCY_ALPHA = 1e-2f;
     private static final float DENSITY_SHIFT = 4f;
     public final TeacherConfig config;
     public final Parameter grid; // (G³, 1 + C)
@@ -203,7 +205,10 @@ public final class VoxelNeRF extends Module {
      */
     public void updateOccupancy(float alphaThreshold) {
         int g = config.grid();
-        float[] all = grid.get().get(":, 0").toFloatArray();
+        float[] all;
+        try (NDArray density = grid.get().get(":, 0")) {                           // (G³)
+            all = density.toFloatArray();
+        }
         double vox = config.voxelSize();
         double[] alpha = new double[all.length];
         double mean = 0;
@@ -230,21 +235,23 @@ public final class VoxelNeRF extends Module {
         occupied = occ;
     }
 
-    /** The occupancy mask as a uint8 array (G³), all ones when sampling everything. */
+    /** The occupancy mask as a float32 array (G³) of 0 and 1, all ones when sampling everything. */
     public NDArray occupancyState(NDManager m) {
-        byte[] b = new byte[(int) grid.shape().get(0)];
-        for (int i = 0; i < b.length; i++) b[i] = (byte) (occupied == null || occupied[i] ? 1 : 0);
-        NDArray a = m.create(java.nio.ByteBuffer.wrap(b), new Shape(b.length), ai.djl.ndarray.types.DataType.UINT8);
-        a.setName("state.occupancy");
-        return a;
+        float[] f = new float[(int) grid.shape().get(0)];
+        for (int i = 0; i < f.length; i++) f[i] = occupied == null || occupied[i] ? 1 : 0;
+        return m.create(f);
     }
 
+    /** Restores a mask saved by {@link #occupancyState}. */
     public void restoreOccupancy(NDArray state) {
-        byte[] b = state.toByteArray();
+        float[] f = state.toFloatArray();
+        if (f.length != grid.shape().get(0)) {
+            throw new IllegalArgumentException("occupancy mask of " + f.length + " voxels for a grid of " + grid.shape().get(0));
+        }
         boolean all = true;
-        boolean[] occ = new boolean[b.length];
-        for (int i = 0; i < b.length; i++) {
-            occ[i] = b[i] != 0;
+        boolean[] occ = new boolean[f.length];
+        for (int i = 0; i < f.length; i++) {
+            occ[i] = f[i] != 0;
             all &= occ[i];
         }
         occupied = all ? null : occ;

@@ -1,20 +1,21 @@
 package dev.edgegen.nelf.student;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.edgegen.nelf.Camera;
 import dev.edgegen.nelf.Metrics;
+import dev.edgegen.nelf.NelfModels;
 import dev.edgegen.nelf.Poses;
 import dev.edgegen.nelf.RgbImage;
 import dev.edgegen.nelf.scene.Mesh;
 import dev.edgegen.nelf.scene.Rasterizer;
-import java.io.OutputStream;
-import java.io.PrintStream;
+import dev.edgegen.train.Trainer;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -56,40 +57,55 @@ class MobileR2LTest {
         assertThrows(IllegalArgumentException.class, () -> RayEncoder.encode(null, new Camera(5, 4, 3, Poses.spherical(0, 0, 3)), c));
     }
 
+    /** Trains a student initialised with {@code initSeed} into {@code dir}; the run stops after step {@code stopAt}. */
+    private static MobileR2L train(NDManager m, StudentConfig cfg, StudentTask.Options o, List<StudentTask.Target> pseudo,
+                                   List<StudentTask.Target> real, Path dir, boolean resume, long initSeed, long stopAt) throws IOException {
+        MobileR2L model = new MobileR2L(cfg);
+        model.initialize(m, initSeed);
+        StudentTask task = new StudentTask(model, o, pseudo, real);
+        Trainer trainer = task.trainer(dir, m);
+        trainer.run(task, resume, info -> { if (info.step() == stopAt) trainer.requestStop(); }, false);
+        return model;
+    }
+
     @Test
-    void tinyStudentOverfitsTinySceneAndResumesExactly() {
+    void tinyStudentOverfitsTinySceneAndResumesExactly() throws IOException {
         Mesh mesh = Mesh.procedural(24);
         Rasterizer ras = new Rasterizer(mesh, 2);
-        List<StudentTrainer.Target> views = new java.util.ArrayList<>();
+        List<StudentTask.Target> views = new java.util.ArrayList<>();
         for (double[] pose : Poses.hemisphere(2, 4.0, 10, 60, 1)) {
             Camera cam = Camera.fromAngleX(32, 32, 0.69, pose);
-            views.add(new StudentTrainer.Target(cam, ras.render(cam).image()));
+            views.add(new StudentTask.Target(cam, ras.render(cam).image()));
         }
+        List<StudentTask.Target> pseudo = views.subList(0, 1);
         StudentConfig cfg = new StudentConfig(8, 6, 48, 2, new int[] {16, 16, 8}, new int[] {2, 2, 2}, false, 2.5, 5.5, false);
-        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        StudentTrainer.Options full = new StudentTrainer.Options(0, 150, 4e-3f, 0, 100, 1);
+        StudentTask.Options full = new StudentTask.Options(50, 100, 4e-3, 0, 100, 1);
         try (NDManager m = NDManager.newBaseManager()) {
-            MobileR2L a = StudentTrainer.train(m, cfg, full, List.of(), views, tmp.resolve("a"), false, quiet);
-            RgbImage img = StudentTrainer.renderImage(m, a, views.get(0).camera());
+            MobileR2L a = train(m, cfg, full, pseudo, views, tmp.resolve("a"), false, 1, -1);
+            RgbImage img = a.renderImage(m, views.get(0).camera());
             double psnr = Metrics.psnr(img, views.get(0).image());
             RgbImage white = new RgbImage(32, 32, new float[32 * 32 * 3]);
             java.util.Arrays.fill(white.rgb(), 1f);
             double base = Metrics.psnr(white, views.get(0).image());
             assertTrue(psnr > 20 && psnr > base + 6, "tiny student should overfit its training view: PSNR " + psnr + " vs white image " + base);
 
-            // interrupted at step 77, resumed to 150: same weights as the uninterrupted run
-            StudentTrainer.train(m, cfg, full, List.of(), views, tmp.resolve("b"), false, 77, quiet);
-            MobileR2L b = StudentTrainer.train(m, cfg, full, List.of(), views, tmp.resolve("b"), true, quiet);
-            NDArray wa = a.parameters().get("input.weight").get(), wb = b.parameters().get("input.weight").get();
-            assertEquals(0, wa.sub(wb).abs().max().getFloat(), 1e-5, "resumed run diverged from the uninterrupted one");
+            // stopped at step 37 (distillation), resumed and stopped at 77 (fine-tuning), resumed to the end,
+            // each time in a freshly initialised model: same weights as the uninterrupted run
+            train(m, cfg, full, pseudo, views, tmp.resolve("b"), false, 1, 37);
+            train(m, cfg, full, pseudo, views, tmp.resolve("b"), true, 7, 77);
+            MobileR2L b = train(m, cfg, full, pseudo, views, tmp.resolve("b"), true, 8, -1);
+            a.parameters().forEach((k, p) -> assertArrayEquals(p.get().toFloatArray(), b.parameters().get(k).get().toFloatArray(), 0f, k));
 
-            MobileR2L loaded = StudentTrainer.load(m, tmp.resolve("a"));
-            RgbImage again = StudentTrainer.renderImage(m, loaded, views.get(0).camera());
+            MobileR2L loaded = NelfModels.student(m, tmp.resolve("a"));
+            RgbImage again = loaded.renderImage(m, views.get(0).camera());
             assertEquals(psnr, Metrics.psnr(again, views.get(0).image()), 1e-4);
 
             StudentConfig other = new StudentConfig(8, 6, 32, 2, new int[] {16, 16, 8}, new int[] {2, 2, 2}, false, 2.5, 5.5, false);
-            var e = assertThrows(IllegalArgumentException.class, () -> StudentTrainer.train(m, other, full, List.of(), views, tmp.resolve("a"), true, quiet));
-            assertTrue(e.getMessage().contains("checkpoint was trained with"), e.getMessage());
+            var e = assertThrows(IllegalArgumentException.class, () -> train(m, other, full, pseudo, views, tmp.resolve("a"), true, 1, -1));
+            assertTrue(e.getMessage().contains("task.model.width: 48 in the checkpoint, 32 now"), e.getMessage());
+            StudentTask.Options longer = new StudentTask.Options(60, 100, 4e-3, 0, 100, 1);
+            e = assertThrows(IllegalArgumentException.class, () -> train(m, cfg, longer, pseudo, views, tmp.resolve("a"), true, 1, -1));
+            assertTrue(e.getMessage().contains("task.distillSteps: 50 in the checkpoint, 60 now"), e.getMessage());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.edgegen.nelf.teacher;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,11 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import dev.edgegen.nelf.Camera;
 import dev.edgegen.nelf.Metrics;
+import dev.edgegen.nelf.NelfModels;
 import dev.edgegen.nelf.RgbImage;
 import dev.edgegen.nelf.scene.Mesh;
 import dev.edgegen.nelf.scene.SceneDataset;
 import dev.edgegen.nelf.scene.SceneWriter;
-import java.io.PrintStream;
+import dev.edgegen.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -59,34 +63,55 @@ class VoxelNeRFTest {
         }
     }
 
+    /** Trains a teacher initialised with {@code initSeed} into {@code dir}; {@code listener} may stop or crash the run. */
+    private static VoxelNeRF train(NDManager m, SceneDataset data, TeacherConfig cfg, TeacherTask.Options o, Path dir, boolean resume,
+                                   long initSeed, Trainer.Listener listener) throws IOException {
+        VoxelNeRF model = new VoxelNeRF(cfg);
+        model.initialize(m, initSeed);
+        TeacherTask task = new TeacherTask(model, data, o);
+        task.trainer(dir, m).run(task, resume, listener, false);
+        return model;
+    }
+
+    private static void assertSameWeights(VoxelNeRF a, VoxelNeRF b) {
+        a.parameters().forEach((k, p) -> assertArrayEquals(p.get().toFloatArray(), b.parameters().get(k).get().toFloatArray(), 0f, k));
+    }
+
     @Test
-    void tinyTeacherFitsTinySceneAndResumesExactly() {
+    void tinyTeacherFitsTinySceneAndResumesExactly() throws IOException {
         Path dir = tmp.resolve("scene");
         SceneWriter.write(Mesh.procedural(24), new SceneWriter.Options(8, 0, 1, 24, 24, 2, 4.0, 0.69, 3), dir, i -> { });
         SceneDataset data = SceneDataset.load(dir);
         TeacherConfig cfg = new TeacherConfig(16, 6, 16, 1, 1.1, 1.0, data.near(), data.far(), false);
-        PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
+        // occupancy refreshed before steps 20, 30, 40, 50; checkpoints at 25 and 50
+        TeacherTask.Options full = new TeacherTask.Options(60, 512, 0.1, 3e-3, 25, 10, 20, 5);
         try (NDManager m = NDManager.newBaseManager()) {
-            TeacherTrainer.Options full = new TeacherTrainer.Options(60, 512, 0.1f, 3e-3f, 30, 10, 20, 5);
-            VoxelNeRF a = TeacherTrainer.train(m, data, cfg, full, tmp.resolve("a"), false, quiet);
+            VoxelNeRF a = train(m, data, cfg, full, tmp.resolve("a"), false, 5, null);
+            a.updateOccupancy(VoxelNeRF.OCCUPANCY_ALPHA);
             RgbImage img = a.renderImage(m, data.train().get(0).camera(), 4096);
             double psnr = Metrics.psnr(img, data.train().get(0).image());
             RgbImage white = new RgbImage(24, 24, new float[24 * 24 * 3]);
             java.util.Arrays.fill(white.rgb(), 1f);
             double base = Metrics.psnr(white, data.train().get(0).image());
             assertTrue(psnr > base + 4, "teacher should fit a training view: PSNR " + psnr + " vs white image " + base);
+            assertTrue(Files.size(tmp.resolve("a/log.jsonl")) > 0 && Files.exists(tmp.resolve("a/loss.png")));
 
-            // stop at 35 (checkpoint), resume to 60: same weights as the uninterrupted run
-            TeacherTrainer.train(m, data, cfg, full, tmp.resolve("b"), false, 35, quiet);
-            VoxelNeRF b = TeacherTrainer.train(m, data, cfg, full, tmp.resolve("b"), true, quiet);
-            float[] ga = a.grid.get().toFloatArray(), gb = b.grid.get().toFloatArray();
-            double maxDiff = 0;
-            for (int i = 0; i < ga.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ga[i] - gb[i]));
-            assertTrue(maxDiff < 1e-4, "resumed run diverged from the uninterrupted one by " + maxDiff);
+            // killed at step 33: the checkpoint at 25 holds the occupancy computed before step 20, which the
+            // steps up to 30 sample with; a fresh model resumed from it ends with the same weights
+            RuntimeException kill = assertThrows(RuntimeException.class, () -> train(m, data, cfg, full, tmp.resolve("b"), false, 5,
+                    info -> { if (info.step() == 33) throw new RuntimeException("simulated kill"); }));
+            assertEquals("simulated kill", kill.getMessage());
+            VoxelNeRF b = train(m, data, cfg, full, tmp.resolve("b"), true, 99, null);
+            assertSameWeights(a, b);
+
+            // the model folder loads with the trained weights and renders the same image
+            VoxelNeRF loaded = NelfModels.teacher(m, tmp.resolve("a"));
+            assertSameWeights(a, loaded);
+            assertArrayEquals(img.rgb(), loaded.renderImage(m, data.train().get(0).camera(), 4096).rgb(), 0f);
 
             TeacherConfig other = new TeacherConfig(12, 6, 16, 1, 1.1, 1.0, data.near(), data.far(), false);
-            var e = assertThrows(IllegalArgumentException.class, () -> TeacherTrainer.train(m, data, other, full, tmp.resolve("b"), true, quiet));
-            assertTrue(e.getMessage().contains("checkpoint was trained with"), e.getMessage());
+            var e = assertThrows(IllegalArgumentException.class, () -> train(m, data, other, full, tmp.resolve("b"), true, 5, null));
+            assertTrue(e.getMessage().contains("task.model.grid: 16 in the checkpoint, 12 now"), e.getMessage());
         }
     }
 }
