@@ -7,9 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRESET="${1:-fast}"; PSEUDO="${2:-600}"; DSTEPS="${3:-15000}"; FSTEPS="${4:-5000}"; TAG="${5:-long}"
-mvn -B -q package -DskipTests
-J=(java --add-modules jdk.incubator.vector -Xmx5g -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1
-   -cp "target/classes:target/lib/*" dev.edgegen.cli.NelfCommand)
+export EDGEGEN_JAVA_OPTS="${EDGEGEN_JAVA_OPTS:--Xmx5g -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1}"
+J=(./edgegen nelf)
 mkdir -p runs docs/results/nelf-images
 for s in bunny spider; do
   [[ -d runs/${s}200 ]] || "${J[@]}" scene --mesh $s -o runs/${s}200 -W 200 -H 200 --train 100 --val 0 --test 20

@@ -175,7 +175,6 @@ public final class Trainer {
         if (params.isEmpty()) throw new IllegalArgumentException("no trainable parameters");
         LrSchedule schedule = options.schedule();
         JsonNode config = savedConfig();
-        Files.writeString(runDir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
 
         try (AdamW adam = new AdamW(options.adam(), manager); Ema ema = new Ema(options.emaDecay(), manager)) {
             long start = 0;
@@ -193,6 +192,8 @@ public final class Trainer {
             } else {
                 Files.deleteIfExists(logFile());
             }
+            // Only now: a refused resume must leave the run's config.json (which TrainedModels reads) untouched.
+            Files.writeString(runDir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
             for (Parameter p : params.values()) p.get().setRequiresGradient(true);
             if (listener != null) listener.onStart(start, options.steps());
 

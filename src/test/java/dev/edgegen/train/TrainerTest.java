@@ -142,12 +142,14 @@ class TrainerTest {
             TinyMlp m = new TinyMlp();
             m.initialize(manager, 0.5f, 1);
             new Trainer(m, options(2, 1), taskConfig(8), dir, manager).run(new RegressionTask(m), false, null, false);
+            String savedConfig = Files.readString(dir.resolve("config.json"));
             Trainer.Options changed = new Trainer.Options(2, 1e-3, 2, 0.1, 0.9, 0.999, 1e-8, 0.01, 1.0, 0.9, 5, 3, 42);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new Trainer(m, changed, taskConfig(16), dir, manager).run(new RegressionTask(m), true, null, false));
             assertTrue(e.getMessage().contains("trainer.lr: 0.03 in the checkpoint, 0.001 now"), e.getMessage());
             assertTrue(e.getMessage().contains("task.hidden: 8 in the checkpoint, 16 now"), e.getMessage());
             assertFalse(e.getMessage().contains("checkpointEvery"), "interval changes are allowed");
+            assertEquals(savedConfig, Files.readString(dir.resolve("config.json")), "a refused resume leaves config.json as it was");
             IOException exists = assertThrows(IOException.class,
                     () -> new Trainer(m, options(2, 1), taskConfig(8), dir, manager).run(new RegressionTask(m), false, null, false));
             assertTrue(exists.getMessage().contains("--resume"), exists.getMessage());
