@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
         description = {"Score a 64x64 text-to-image model on fixed prompt sets: prompt following (scene classifier), "
                 + "CLIP score and FID (both in the feature space of EdgeGen's own contrastive model, models/eval; "
                 + "not comparable to published Inception FID / OpenAI CLIP scores) with the FID floor of real images.",
-            "Writes OUT.json, OUT.md and a 4x4 grid OUT-<set>.png per set; with --sweep-cfg, OUT-sweep.png (FID vs CLIP score)."})
+            "Writes OUT.json, OUT.md, a 4x4 grid OUT-<set>.png per set, OUT-<set>-vae.png (real | autoencoder round trip); with --sweep-cfg, OUT-sweep.png (FID vs CLIP score)."})
 final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOption modelOption;
@@ -108,6 +108,12 @@ final class EvalCommand implements Callable<Integer> {
             int size = sd.unet.config.sampleSize() * sd.vae.config.downscale();
             for (Evaluation.PromptSet set : sets) {
                 List<PromptSets.Prompt> ps = eval.prompts(set, promptsPerSet);
+                if (set != Evaluation.PromptSet.EMOJI) {
+                    Path file = Path.of(prefix + "-" + set.id + "-vae.png");
+                    Png.write(file, Images.grid(eval.roundTrips(sd.vae, set, 16), 8),
+                            Map.of("Description", "real scene | autoencoder round trip, 16 reference scenes of " + set.id));
+                    System.err.println("edgegen: wrote " + file);
+                }
                 for (float scale : scales) {
                     List<BufferedImage> images = new ArrayList<>();
                     Evaluation.SetResult r;

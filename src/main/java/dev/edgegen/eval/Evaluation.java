@@ -192,6 +192,26 @@ public final class Evaluation implements AutoCloseable {
         return sum / prompts.size();
     }
 
+    /**
+     * The first {@code count} reference scenes of a synthetic set and their autoencoder round trips, interleaved
+     * (real, reconstructed, real, ...), for a picture of what the decoder keeps.
+     */
+    public List<BufferedImage> roundTrips(dev.edgegen.vae.AutoencoderKL vae, PromptSet set, int count) {
+        if (!set.synthetic()) throw new IllegalArgumentException("round trips are drawn from synthetic sets, not " + set.id);
+        List<Sample> g = ContrastiveTraining.scenes(set.split(), set.objects(), count);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = ContrastiveTraining.images(g, scope);                           // (count, 3, 64, 64) in [-1, 1]
+            List<BufferedImage> real = Images.fromBatch(x);
+            List<BufferedImage> back = Images.fromBatch(vae.decode(vae.encode(x).mean()));
+            List<BufferedImage> out = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                out.add(real.get(i));
+                out.add(back.get(i));
+            }
+            return out;
+        }
+    }
+
     /** The autoencoder's round trip of real images: PSNR (dB), prompt following of the reconstructions, and per background. */
     record Reconstruction(double psnr, PromptFollowing.Summary following, java.util.Map<String, PromptFollowing.Summary> byBackground) {}
 
