@@ -3,12 +3,13 @@
 #   1. fetch the emoji data (scripts/fetch-emoji.sh; synthetic scenes are generated on the fly)
 #   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x8 KL autoencoder)
 #   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
-#   4. edgegen export --run <unet run> --half -o models/default      (EMA weights, float16, diffusers layout)
+#   4. edgegen export --run <unet run> --half -o MODEL_OUT           (EMA weights, float16, diffusers layout)
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
-# Usage: scripts/train-default.sh [CONFIGS]   (default: configs/default)
+# Usage: scripts/train-default.sh [CONFIGS [MODEL_OUT]]   (default: configs/default models/default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIGS="${1:-configs/default}"
+MODEL_OUT="${2:-models/default}"
 [ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export EDGEGEN_JAVA_OPTS="${EDGEGEN_JAVA_OPTS:--Dai.djl.pytorch.num_threads=2}"
@@ -27,4 +28,4 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 
 train autoencoder
 train unet
-./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" --half -o models/default
+./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" --half -o "$MODEL_OUT"
