@@ -161,18 +161,36 @@ public final class Evaluation implements AutoCloseable {
         double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN;
         Reconstruction rt = new Reconstruction(Double.NaN, null, null);
         if (set.synthetic()) {
-            List<Sample> reference = ContrastiveTraining.scenes(set.split(), set.objects(), REFERENCE);
-            int d = ContrastiveModel.FEATURES;
-            Frechet.Stats ref = Frechet.stats(ContrastiveTraining.features(contrastive, reference, manager), reference.size(), d);
-            fid = Frechet.distance(Frechet.stats(feats, n, d), ref);
-            // The floor: as many real training images (same object counts) against the same reference.
-            List<Sample> train = ContrastiveTraining.scenes(SyntheticScenes.Split.TRAIN, set.objects(), n);
-            floor = Frechet.distance(Frechet.stats(ContrastiveTraining.features(contrastive, train, manager), n, d), ref);
-            clipReal = realClipScore(prompts);
-            rt = reconstruction(t2i.model().vae, reference.subList(0, RECONSTRUCTED));
+            RealSide real = realSide.computeIfAbsent(new RealKey(set, List.copyOf(prompts), t2i.model().vae), this::realSide);
+            fid = Frechet.distance(Frechet.stats(feats, n, ContrastiveModel.FEATURES), real.reference());
+            floor = real.floor();
+            clipReal = real.clipReal();
+            rt = real.reconstruction();
         }
         return new SetResult(set.id, n, prompts.size(), clip / n, clipReal, fid, floor, rt.psnr(),
                 judgements.isEmpty() ? null : PromptFollowing.Summary.of(judgements), rt.following(), rt.byBackground(), seconds / n);
+    }
+
+    /** What a set's scores compare against, the same at every guidance scale: computed once per set, prompts and autoencoder. */
+    private record RealKey(PromptSet set, List<PromptSets.Prompt> prompts, dev.edgegen.vae.AutoencoderKL vae) {}
+
+    private record RealSide(Frechet.Stats reference, double floor, double clipReal, Reconstruction reconstruction) {}
+
+    private final java.util.Map<RealKey, RealSide> realSide = new java.util.HashMap<>();
+
+    /**
+     * FID reference statistics of {@link #REFERENCE} real images of the set, the FID floor (as many real training
+     * images, same object counts, as the prompts get generated images), the real-image CLIP score and the
+     * autoencoder's round trip.
+     */
+    private RealSide realSide(RealKey k) {
+        int d = ContrastiveModel.FEATURES;
+        int n = k.prompts().size() * PER_PROMPT;
+        List<Sample> reference = ContrastiveTraining.scenes(k.set().split(), k.set().objects(), REFERENCE);
+        Frechet.Stats ref = Frechet.stats(ContrastiveTraining.features(contrastive, reference, manager), reference.size(), d);
+        List<Sample> train = ContrastiveTraining.scenes(SyntheticScenes.Split.TRAIN, k.set().objects(), n);
+        double floor = Frechet.distance(Frechet.stats(ContrastiveTraining.features(contrastive, train, manager), n, d), ref);
+        return new RealSide(ref, floor, realClipScore(k.prompts()), reconstruction(k.vae(), reference.subList(0, RECONSTRUCTED)));
     }
 
     /** CLIP score of real renderings of the prompts' scenes with their prompts: the ceiling for generated images. */
