@@ -48,14 +48,14 @@ final class NelfStudentCommands {
         @Option(names = "--data", description = "scene folder (default: the one in TEACHER/teacher.json)") Path data;
         @Option(names = {"-o", "--output"}, required = true, description = "student folder (checkpoint.safetensors, log.jsonl, loss.png, pseudo/, student.json)") Path out;
         @Option(names = "--pseudo", defaultValue = "2000", description = "teacher-rendered pseudo views") int pseudo;
-        @Option(names = "--preset", defaultValue = "small", description = "paper (256x28), small (128x8), fast (96x6, compact head) or tiny") String preset;
+        @Option(names = "--preset", defaultValue = "fast", description = "paper (256x28), small (128x8), fast (96x6, compact head; the default, docs/results/nelf.md) or tiny") String preset;
         @Option(names = "--width", description = "override body width") Integer width;
         @Option(names = "--blocks", description = "override residual blocks") Integer blocks;
         @Option(names = "--head-channels", split = ",", description = "override head channels, one per upsampling stage (e.g. 64,64,16)") int[] headChannels;
         @Option(names = "--compact-head", negatable = true, description = "override: non-overlapping head kernels (--no-compact-head: the paper's overlapping 4x4)") Boolean compactHead;
-        @Option(names = "--distill-steps", defaultValue = "4000") int distillSteps;
-        @Option(names = "--finetune-steps", defaultValue = "1000") int finetuneSteps;
-        @Option(names = "--lr", defaultValue = "0.0005") double lr;
+        @Option(names = "--distill-steps", defaultValue = "15000", description = "steps on the pseudo views") int distillSteps;
+        @Option(names = "--finetune-steps", defaultValue = "2000", description = "steps on the real training views") int finetuneSteps;
+        @Option(names = "--lr", defaultValue = "0.001", description = "peak learning rate (Adam, cosine decay to 5%%)") double lr;
         @Option(names = "--patch", defaultValue = "0", description = "train on random patches of this many rays per side (0 = whole image)") int patch;
         @Option(names = "--checkpoint-every", defaultValue = "500") int every;
         @Option(names = "--seed", defaultValue = "0") long seed;
