@@ -68,7 +68,7 @@ final class TrainCommand implements Callable<Integer> {
             }
 
             @Override public NDArray decode(NDArray latents) { return vae.decode(latents); }
-        }, loader, cfg.loss().klWeight(), cfg.loss().mseWeight());
+        }, loader, cfg.loss().klWeight(), cfg.loss().mseWeight(), cfg.loss().posteriorNoise());
         return new Trainer(vae, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
     }
 
@@ -85,11 +85,7 @@ final class TrainCommand implements Callable<Integer> {
         MiniLmTextEncoder text = MiniLmTextEncoder.load(m, cfg.diffusion().maxTokens());
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), 4096);
         Trainer.Task task = new DiffusionTask(unet::forward,
-                (images, rng) -> {
-                    try (Posterior p = ae.vae().encode(images); NDArray z = p.sample(rng)) {
-                        return ae.vae().toDiffusionLatents(z);
-                    }
-                },
+                ae::latents,
                 captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(),
                 cfg.diffusion().minSnrGamma());
         try {

@@ -9,7 +9,9 @@ import java.util.Random;
 /**
  * KL autoencoder training (Kingma &amp; Welling 2014; the LDM first stage without its GAN and
  * perceptual terms): z = μ + σ·ε, loss = |x − D(z)|₁ + mseWeight·(x − D(z))² + klWeight·KL(q(z|x) ‖ N(0, I)),
- * with the KL summed over latent elements and averaged over the batch, as LDM does.
+ * with the KL summed over latent elements and averaged over the batch, as LDM does. With {@code posteriorNoise}
+ * &lt; 1 the sample is z = μ + posteriorNoise·σ·ε (0: the decoder sees the mean; the KL term still keeps μ near
+ * N(0, I)).
  */
 public final class AutoencoderTask implements Trainer.Task {
     /** The trained autoencoder: images (B, 3, H, W) → {mean, logvar} each (B, C, h, w); latents → images. */
@@ -23,9 +25,16 @@ public final class AutoencoderTask implements Trainer.Task {
     private final DataLoader loader;
     private final double klWeight;
     private final double mseWeight;
+    private final double posteriorNoise;
 
     public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight) {
+        this(model, loader, klWeight, mseWeight, 1);
+    }
+
+    public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight, double posteriorNoise) {
         if (klWeight < 0 || mseWeight < 0) throw new IllegalArgumentException("loss weights must be >= 0");
+        if (!(posteriorNoise >= 0 && posteriorNoise <= 1)) throw new IllegalArgumentException("posterior noise must be in [0, 1], got " + posteriorNoise);
+        this.posteriorNoise = posteriorNoise;
         this.model = model;
         this.loader = loader;
         this.klWeight = klWeight;
@@ -38,7 +47,8 @@ public final class AutoencoderTask implements Trainer.Task {
         NDArray[] stats = model.encode(x);
         NDArray mean = stats[0];
         NDArray logvar = stats[1].clip(-30f, 20f);                                // (B, C, h, w)
-        NDArray z = mean.add(logvar.mul(0.5f).exp().mul(Randn.randn(scope, mean.getShape(), rng)));
+        NDArray noise = Randn.randn(scope, mean.getShape(), rng);                      // drawn even at 0: same random stream
+        NDArray z = posteriorNoise == 0 ? mean : mean.add(logvar.mul(0.5f).exp().mul(noise).mul((float) posteriorNoise));
         NDArray recon = model.decode(z);
         NDArray diff = recon.sub(x);
         NDArray loss = diff.abs().mean();

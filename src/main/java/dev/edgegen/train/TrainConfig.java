@@ -36,7 +36,7 @@ import java.util.Set;
  *   "diffusion": {"prediction": "epsilon", "cfg_dropout": 0.1, "beta_schedule": "scaled_linear",
  *                 "train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "max_tokens": 24,
  *                 "min_snr_gamma": 0},                  // 0 = plain MSE; 5 = Min-SNR-γ weighting
- *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1}   // autoencoder stage
+ *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
  * Every key except {@code stage}, {@code output} and {@code trainer.steps} has the default shown.
@@ -99,9 +99,17 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         public NoiseSchedule schedule() { return NoiseSchedule.of(betaSchedule, trainTimesteps, betaStart, betaEnd); }
     }
 
-    public record Loss(double klWeight, double mseWeight) {
+    /**
+     * Autoencoder loss: KL and MSE weights, and {@code posteriorNoise}, the multiplier on the posterior's σ when z is
+     * sampled in training (1 = LDM's z = μ + σ·ε; 0 = decode the mean, a plain autoencoder with the KL term as a
+     * latent regulariser).
+     */
+    public record Loss(double klWeight, double mseWeight, double posteriorNoise) {
         public Loss {
             if (klWeight < 0 || mseWeight < 0) throw new IllegalArgumentException("loss weights must be >= 0");
+            if (!(posteriorNoise >= 0 && posteriorNoise <= 1)) {
+                throw new IllegalArgumentException("loss.posterior_noise must be in [0, 1], got " + posteriorNoise);
+            }
         }
     }
 
@@ -113,7 +121,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma");
-    private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight");
+    private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */
     public static TrainConfig read(Path file) throws IOException {
@@ -184,7 +192,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                 (int) integer(df, "max_tokens", 24), num(df, "min_snr_gamma", 0));
 
         JsonNode l = section(root, "loss", LOSS);
-        Loss loss = new Loss(num(l, "kl_weight", 1e-6), num(l, "mse_weight", 0.1));
+        Loss loss = new Loss(num(l, "kl_weight", 1e-6), num(l, "mse_weight", 0.1), num(l, "posterior_noise", 1));
 
         ObjectNode raw = root.deepCopy();
         raw.remove("output"); // moving a run directory must not block its resume

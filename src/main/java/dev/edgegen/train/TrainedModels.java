@@ -22,6 +22,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * Turns training runs into models: the frozen autoencoder a UNet run trains on (its EMA weights and
@@ -36,7 +37,25 @@ public final class TrainedModels {
 
     private TrainedModels() {}
 
-    public record Autoencoder(AutoencoderKL vae) {}
+    /**
+     * A trained autoencoder and the multiplier on its posterior σ it was trained with ({@code loss.posterior_noise}):
+     * the UNet stage samples latents the same way, so it sees the latent distribution the decoder learned to decode.
+     */
+    public record Autoencoder(AutoencoderKL vae, double posteriorNoise) {
+        /** Diffusion latents of {@code images} (B, 3, H, W): z = μ + posteriorNoise·σ·ε, normalised. */
+        public NDArray latents(NDArray images, Random rng) {
+            try (Posterior p = vae.encode(images)) {
+                if (posteriorNoise == 0) return vae.toDiffusionLatents(p.mean());
+                if (posteriorNoise == 1) {
+                    try (NDArray z = p.sample(rng)) { return vae.toDiffusionLatents(z); }
+                }
+                NDArray eps = dev.edgegen.tensor.Randn.randn(p.mean().getManager(), p.mean().getShape(), rng);
+                try (NDArray z = p.mean().add(p.logvar().mul(0.5f).exp().mul(eps).mul((float) posteriorNoise))) {
+                    return vae.toDiffusionLatents(z);
+                }
+            }
+        }
+    }
 
     /**
      * The autoencoder of run {@code aeRun} with its EMA weights, in {@code manager}, and per-channel
@@ -84,7 +103,7 @@ public final class TrainedModels {
         VAEConfig scaled = vc.withLatentStats(means, stds, 1f);
         AutoencoderKL vae = new AutoencoderKL(scaled);
         probe.parameters().forEach((k, p) -> vae.parameters().get(k).set(p.get()));
-        return new Autoencoder(vae);
+        return new Autoencoder(vae, JSON.readTree(cfgFile.toFile()).path("task").path("loss").path("posterior_noise").asDouble(1));
     }
 
     /** Saves the autoencoder as a diffusers component directory {@code dir} (config.json + weights). */

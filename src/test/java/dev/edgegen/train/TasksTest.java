@@ -2,6 +2,7 @@ package dev.edgegen.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -184,6 +186,31 @@ class TasksTest {
             double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
             double last = losses.subList(55, 60).stream().mapToDouble(d -> d).average().orElseThrow();
             assertTrue(last < 0.6 * first, "loss " + first + " → " + last);
+        }
+    }
+
+    @Test
+    void posteriorNoiseZeroDecodesTheMean() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            TinyAe ae = new TinyAe();
+            ae.initialize(m, 0.1f, 1);
+            AutoencoderTask.Autoencoder model = new AutoencoderTask.Autoencoder() {
+                @Override public NDArray[] encode(NDArray images) { return ae.encode(images); }
+                @Override public NDArray decode(NDArray latents) { return ae.decode(latents); }
+            };
+            double[] loss = new double[4];
+            int k = 0;
+            for (double noise : new double[] {0, 1}) {
+                for (long seed : new long[] {1, 2}) {
+                    try (DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 2, 1);
+                         NDManager scope = m.newSubManager()) {
+                        loss[k++] = new AutoencoderTask(model, loader, 1e-6, 0.1, noise).loss(scope, 0, new Random(seed)).getFloat();
+                    }
+                }
+            }
+            assertEquals(loss[0], loss[1], 1e-7, "noise 0: the same batch gives the same loss whatever the random stream");
+            assertNotEquals(loss[2], loss[3], "noise 1: z is sampled, so the random stream changes the loss");
+            assertThrows(IllegalArgumentException.class, () -> new AutoencoderTask(model, null, 1e-6, 0.1, 1.5));
         }
     }
 }

@@ -36,6 +36,7 @@ class TrainConfigTest {
         assertEquals(DiffusionTask.Prediction.EPSILON, c.diffusion().prediction());
         assertEquals(0.1, c.diffusion().cfgDropout());
         assertEquals(1e-6, c.loss().klWeight());
+        assertEquals(1.0, c.loss().posteriorNoise());
         assertFalse(c.raw().has("output"));
         assertFalse(c.raw().path("trainer").has("checkpoint_every"));
         try (DataLoader loader = c.data().loader(c.seed(), System.out)) {
@@ -66,5 +67,7 @@ class TrainConfigTest {
         m = message(dir, "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"a\", \"trainer\": {\"steps\": 10}, \"diffusion\": {\"prediction\": \"x0\"}}");
         assertTrue(m.contains("diffusion.prediction must be"), m);
         assertTrue(m.startsWith(dir.resolve("c.json").toString()), "names the file: " + m);
+        m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10}, \"loss\": {\"posterior_noise\": 2}}");
+        assertTrue(m.contains("posterior_noise must be in [0, 1]"), m);
     }
 }
