@@ -85,7 +85,11 @@ final class TrainCommand implements Callable<Integer> {
         MiniLmTextEncoder text = MiniLmTextEncoder.load(m, cfg.diffusion().maxTokens());
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), 4096);
         Trainer.Task task = new DiffusionTask(unet::forward,
-                ae::latents,
+                (images, rng) -> {
+                    try (Posterior p = ae.vae().encode(images); NDArray z = p.sample(rng)) {
+                        return ae.vae().toDiffusionLatents(z);
+                    }
+                },
                 captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(),
                 cfg.diffusion().minSnrGamma());
         try {

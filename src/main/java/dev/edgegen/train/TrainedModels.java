@@ -22,7 +22,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * Turns training runs into models: the frozen autoencoder a UNet run trains on (its EMA weights and
@@ -37,25 +36,7 @@ public final class TrainedModels {
 
     private TrainedModels() {}
 
-    /**
-     * A trained autoencoder and the multiplier on its posterior σ it was trained with ({@code loss.posterior_noise}):
-     * the UNet stage samples latents the same way, so it sees the latent distribution the decoder learned to decode.
-     */
-    public record Autoencoder(AutoencoderKL vae, double posteriorNoise) {
-        /** Diffusion latents of {@code images} (B, 3, H, W): z = μ + posteriorNoise·σ·ε, normalised. */
-        public NDArray latents(NDArray images, Random rng) {
-            try (Posterior p = vae.encode(images)) {
-                if (posteriorNoise == 0) return vae.toDiffusionLatents(p.mean());
-                if (posteriorNoise == 1) {
-                    try (NDArray z = p.sample(rng)) { return vae.toDiffusionLatents(z); }
-                }
-                NDArray eps = dev.edgegen.tensor.Randn.randn(p.mean().getManager(), p.mean().getShape(), rng);
-                try (NDArray z = p.mean().add(p.logvar().mul(0.5f).exp().mul(eps).mul((float) posteriorNoise))) {
-                    return vae.toDiffusionLatents(z);
-                }
-            }
-        }
-    }
+    public record Autoencoder(AutoencoderKL vae) {}
 
     /**
      * The autoencoder of run {@code aeRun} with its EMA weights, in {@code manager}, and per-channel
@@ -103,7 +84,33 @@ public final class TrainedModels {
         VAEConfig scaled = vc.withLatentStats(means, stds, 1f);
         AutoencoderKL vae = new AutoencoderKL(scaled);
         probe.parameters().forEach((k, p) -> vae.parameters().get(k).set(p.get()));
-        return new Autoencoder(vae, JSON.readTree(cfgFile.toFile()).path("task").path("loss").path("posterior_noise").asDouble(1));
+        foldPosteriorNoise(vae, task.path("loss").path("posterior_noise").asDouble(1));
+        return new Autoencoder(vae);
+    }
+
+    /**
+     * Makes the posterior of {@code vae} the one it was trained with under {@code loss.posterior_noise} p:
+     * z = μ + p·σ·ε, i.e. log σ² + 2 ln p, folded into the log-variance half of {@code quant_conv}'s bias; for p = 0
+     * the log-variance is pinned at −30 (σ ≈ 3e-7: the posterior is its mean). So the UNet stage's latents and a
+     * user's img2img encode see the latent distribution the decoder learned, and nothing needs the training config.
+     */
+    static void foldPosteriorNoise(AutoencoderKL vae, double p) {
+        if (p == 1) return;
+        int c = vae.config.latentChannels();
+        NDArray w = vae.quantConv.weight.get();                                  // (2C, 2C, 1, 1): rows C… = log σ²
+        NDArray bias = vae.quantConv.bias.get();                                 // (2C)
+        float[] wv = w.toFloatArray(), bv = bias.toFloatArray();
+        int row = wv.length / (2 * c);
+        for (int o = c; o < 2 * c; o++) {
+            if (p == 0) {
+                java.util.Arrays.fill(wv, o * row, (o + 1) * row, 0f);
+                bv[o] = -30f;
+            } else {
+                bv[o] += (float) (2 * Math.log(p));
+            }
+        }
+        vae.quantConv.weight.set(w.getManager().create(wv, w.getShape()));
+        vae.quantConv.bias.set(bias.getManager().create(bv, bias.getShape()));
     }
 
     /** Saves the autoencoder as a diffusers component directory {@code dir} (config.json + weights). */
