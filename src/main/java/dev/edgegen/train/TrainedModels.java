@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -103,7 +104,7 @@ public final class TrainedModels {
         int row = wv.length / (2 * c);
         for (int o = c; o < 2 * c; o++) {
             if (p == 0) {
-                java.util.Arrays.fill(wv, o * row, (o + 1) * row, 0f);
+                Arrays.fill(wv, o * row, (o + 1) * row, 0f);
                 bv[o] = -30f;
             } else {
                 bv[o] += (float) (2 * Math.log(p));
