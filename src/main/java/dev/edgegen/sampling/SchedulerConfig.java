@@ -78,6 +78,11 @@ public record SchedulerConfig(
                 null, false, FinalSigmas.ZERO, Double.NEGATIVE_INFINITY, 50, 10.0);
     }
 
+    /** ᾱ_t for t = 0 … numTrainTimesteps−1 in float32, as every sampler computes them (zero-terminal-SNR rescale included). */
+    public float[] alphasCumprod() {
+        return NoiseSchedules.alphasCumprod(NoiseSchedules.betas(this));
+    }
+
     @Override
     public float[] trainedBetas() {
         return trainedBetas == null ? null : trainedBetas.clone();

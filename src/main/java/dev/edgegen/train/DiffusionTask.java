@@ -55,6 +55,9 @@ public final class DiffusionTask implements Trainer.Task {
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout, double minSnrGamma) {
         if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("min-SNR gamma must be >= 0 (0 = off), got " + minSnrGamma);
         this.minSnrGamma = minSnrGamma;
+        if (prediction == Prediction.EPSILON && schedule != null && schedule.zeroTerminalSnr()) {
+            throw new IllegalArgumentException("a zero-terminal-SNR schedule needs v-prediction: at t = T-1 the input is the noise itself");
+        }
         if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("cfg dropout must be in [0, 1), got " + cfgDropout);
         this.denoiser = denoiser;
         this.latents = latents;

@@ -3,35 +3,27 @@ package dev.edgegen.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.edgegen.sampling.SchedulerConfig;
 
 /**
- * The forward diffusion process used for training: ᾱ_t for t = 0 … T−1, as diffusers' DDPM
- * ("scaled_linear": β = linspace(√β0, √β1, T)²; "linear": linspace(β0, β1, T)).
+ * The forward diffusion process used for training: ᾱ_t for t = 0 … T−1, taken from a diffusers
+ * scheduler config exactly as the samplers compute it (so a model is trained and sampled on the same
+ * schedule, zero-terminal-SNR rescale included).
  * x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε; the v-prediction target is √ᾱ_t ε − √(1−ᾱ_t) x0.
  */
 public record NoiseSchedule(double[] alphasCumprod) {
-    public static NoiseSchedule of(String betaSchedule, int steps, double betaStart, double betaEnd) {
-        if (steps < 2) throw new IllegalArgumentException("train timesteps must be >= 2, got " + steps);
-        if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1)) {
-            throw new IllegalArgumentException("need 0 < beta_start < beta_end < 1, got " + betaStart + ", " + betaEnd);
-        }
-        double[] ab = new double[steps];
-        double prod = 1;
-        for (int i = 0; i < steps; i++) {
-            double f = i / (double) (steps - 1);
-            double beta = switch (betaSchedule) {
-                case "scaled_linear" -> Math.pow(Math.sqrt(betaStart) + f * (Math.sqrt(betaEnd) - Math.sqrt(betaStart)), 2);
-                case "linear" -> betaStart + f * (betaEnd - betaStart);
-                default -> throw new IllegalArgumentException("unknown beta_schedule '" + betaSchedule + "' (use scaled_linear or linear)");
-            };
-            prod *= 1 - beta;
-            ab[i] = prod;
-        }
-        return new NoiseSchedule(ab);
+    public static NoiseSchedule of(SchedulerConfig config) {
+        float[] ab = config.alphasCumprod();
+        double[] d = new double[ab.length];
+        for (int i = 0; i < ab.length; i++) d[i] = ab[i];
+        return new NoiseSchedule(d);
     }
 
     /** Stable Diffusion's schedule: scaled_linear, 1000 steps, β 0.00085 → 0.012. */
-    public static NoiseSchedule sd() { return of("scaled_linear", 1000, 0.00085, 0.012); }
+    public static NoiseSchedule sd() { return of(SchedulerConfig.sd15()); }
+
+    /** True when the last timestep is pure noise (ᾱ_{T−1} = 0, zero terminal SNR). */
+    public boolean zeroTerminalSnr() { return alphasCumprod[alphasCumprod.length - 1] == 0; }
 
     public int steps() { return alphasCumprod.length; }
 

@@ -9,12 +9,14 @@ import dev.edgegen.data.Dataset;
 import dev.edgegen.data.EmojiDataset;
 import dev.edgegen.data.Mixture;
 import dev.edgegen.data.SyntheticScenes;
+import dev.edgegen.sampling.SchedulerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -35,7 +37,8 @@ import java.util.Set;
  *               "checkpoint_every": 500, "log_every": 10},
  *   "diffusion": {"prediction": "epsilon", "cfg_dropout": 0.1, "beta_schedule": "scaled_linear",
  *                 "train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "max_tokens": 24,
- *                 "min_snr_gamma": 0},                  // 0 = plain MSE; 5 = Min-SNR-γ weighting
+ *                 "min_snr_gamma": 0,                   // 0 = plain MSE; 5 = Min-SNR-γ weighting
+ *                 "rescale_betas_zero_snr": false},     // true: zero terminal SNR (needs v_prediction)
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
@@ -87,16 +90,62 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         }
     }
 
+    /**
+     * The noise schedule and objective of a UNet run. With {@code rescaleBetasZeroSnr} the betas are rescaled to zero
+     * terminal SNR (Lin et al. 2024): the last timestep is pure noise, so the model learns to place an image from
+     * nothing instead of sharpening the trace of it that SD's schedule leaves at t = T−1; that needs v-prediction
+     * (ε is undefined there) and trailing timestep spacing in the samplers, which {@link #schedulerConfig()} sets.
+     */
     public record Diffusion(DiffusionTask.Prediction prediction, double cfgDropout, String betaSchedule,
-                            int trainTimesteps, double betaStart, double betaEnd, int maxTokens, double minSnrGamma) {
+                            int trainTimesteps, double betaStart, double betaEnd, int maxTokens, double minSnrGamma,
+                            boolean rescaleBetasZeroSnr) {
         public Diffusion {
             if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("diffusion.min_snr_gamma must be >= 0 (0 = off)");
             if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("diffusion.cfg_dropout must be in [0, 1)");
             if (maxTokens < 2 || maxTokens > 512) throw new IllegalArgumentException("diffusion.max_tokens must be in [2, 512]");
-            NoiseSchedule.of(betaSchedule, trainTimesteps, betaStart, betaEnd);
+            if (!Set.of("scaled_linear", "linear").contains(betaSchedule)) {
+                throw new IllegalArgumentException("diffusion.beta_schedule must be \"scaled_linear\" or \"linear\", got \"" + betaSchedule + "\"");
+            }
+            if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1)) {
+                throw new IllegalArgumentException("diffusion: need 0 < beta_start < beta_end < 1, got " + betaStart + ", " + betaEnd);
+            }
+            if (trainTimesteps < 2) throw new IllegalArgumentException("diffusion.train_timesteps must be >= 2, got " + trainTimesteps);
+            if (rescaleBetasZeroSnr && prediction != DiffusionTask.Prediction.V_PREDICTION) {
+                throw new IllegalArgumentException("diffusion.rescale_betas_zero_snr needs \"prediction\": \"v_prediction\" "
+                        + "(at zero terminal SNR the noise is the input itself, so an epsilon model cannot recover the image)");
+            }
         }
 
-        public NoiseSchedule schedule() { return NoiseSchedule.of(betaSchedule, trainTimesteps, betaStart, betaEnd); }
+        /** The "diffusion" section of a config (absent keys take the defaults in the class comment). */
+        static Diffusion fromJson(JsonNode df) {
+            String pred = text(df, "prediction", "epsilon");
+            DiffusionTask.Prediction prediction = switch (pred) {
+                case "epsilon" -> DiffusionTask.Prediction.EPSILON;
+                case "v_prediction" -> DiffusionTask.Prediction.V_PREDICTION;
+                default -> throw new IllegalArgumentException("diffusion.prediction must be \"epsilon\" or \"v_prediction\", got \"" + pred + "\"");
+            };
+            JsonNode zsnr = df.path("rescale_betas_zero_snr");
+            if (!zsnr.isMissingNode() && !zsnr.isBoolean()) {
+                throw new IllegalArgumentException("diffusion.rescale_betas_zero_snr must be true or false, got " + zsnr);
+            }
+            return new Diffusion(prediction, num(df, "cfg_dropout", 0.1), text(df, "beta_schedule", "scaled_linear"),
+                    (int) integer(df, "train_timesteps", 1000), num(df, "beta_start", 0.00085), num(df, "beta_end", 0.012),
+                    (int) integer(df, "max_tokens", 24), num(df, "min_snr_gamma", 0), zsnr.asBoolean(false));
+        }
+
+        /** The DDIM scheduler config a model trained this way is sampled with (written by {@code edgegen export}). */
+        public SchedulerConfig schedulerConfig() {
+            return SchedulerConfig.sd15().with(Map.of(
+                    "num_train_timesteps", trainTimesteps,
+                    "beta_start", betaStart,
+                    "beta_end", betaEnd,
+                    "beta_schedule", betaSchedule,
+                    "prediction_type", prediction == DiffusionTask.Prediction.EPSILON ? "epsilon" : "v_prediction",
+                    "rescale_betas_zero_snr", rescaleBetasZeroSnr,
+                    "timestep_spacing", rescaleBetasZeroSnr ? "trailing" : "leading"));
+        }
+
+        public NoiseSchedule schedule() { return NoiseSchedule.of(schedulerConfig()); }
     }
 
     /**
@@ -120,7 +169,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final Set<String> TRAINER = Set.of("steps", "lr", "warmup_steps", "min_lr_ratio", "beta1", "beta2", "eps",
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
-            "beta_start", "beta_end", "max_tokens", "min_snr_gamma");
+            "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */
@@ -181,15 +230,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                 integer(t, "checkpoint_every", Math.max(1, Math.min(500, steps / 10))), integer(t, "log_every", 10), seed);
 
         JsonNode df = section(root, "diffusion", DIFFUSION);
-        String pred = text(df, "prediction", "epsilon");
-        DiffusionTask.Prediction prediction = switch (pred) {
-            case "epsilon" -> DiffusionTask.Prediction.EPSILON;
-            case "v_prediction" -> DiffusionTask.Prediction.V_PREDICTION;
-            default -> throw new IllegalArgumentException("diffusion.prediction must be \"epsilon\" or \"v_prediction\", got \"" + pred + "\"");
-        };
-        Diffusion diffusion = new Diffusion(prediction, num(df, "cfg_dropout", 0.1), text(df, "beta_schedule", "scaled_linear"),
-                (int) integer(df, "train_timesteps", 1000), num(df, "beta_start", 0.00085), num(df, "beta_end", 0.012),
-                (int) integer(df, "max_tokens", 24), num(df, "min_snr_gamma", 0));
+        Diffusion diffusion = Diffusion.fromJson(df);
 
         JsonNode l = section(root, "loss", LOSS);
         Loss loss = new Loss(num(l, "kl_weight", 1e-6), num(l, "mse_weight", 0.1), num(l, "posterior_noise", 1));

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.io.Safetensors;
 import dev.edgegen.nn.Module;
-import dev.edgegen.sampling.SchedulerConfig;
 import dev.edgegen.text.MiniLmTextEncoder;
 import dev.edgegen.unet.UNet2DConditionModel;
 import dev.edgegen.unet.UNetConfig;
@@ -185,13 +184,7 @@ public final class TrainedModels {
         Files.createDirectories(tmp.resolve("tokenizer"));
         Files.writeString(tmp.resolve("tokenizer/README.md"),
                 "The MiniLM WordPiece tokenizer (tokenizer.json) comes with the text encoder's Maven artifact.\n");
-        String prediction = diff.path("prediction").asText("epsilon");
-        SchedulerConfig.sd15().with(Map.of(
-                "num_train_timesteps", diff.path("train_timesteps").asInt(1000),
-                "beta_start", diff.path("beta_start").asDouble(0.00085),
-                "beta_end", diff.path("beta_end").asDouble(0.012),
-                "beta_schedule", diff.path("beta_schedule").asText("scaled_linear"),
-                "prediction_type", prediction))
+        TrainConfig.Diffusion.fromJson(diff).schedulerConfig()
                 .write(tmp.resolve("scheduler/scheduler_config.json"), "DDIMScheduler");
         ObjectNode index = JSON.createObjectNode();
         index.put("_class_name", "StableDiffusionPipeline");

@@ -69,5 +69,36 @@ class TrainConfigTest {
         assertTrue(m.startsWith(dir.resolve("c.json").toString()), "names the file: " + m);
         m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10}, \"loss\": {\"posterior_noise\": 2}}");
         assertTrue(m.contains("posterior_noise must be in [0, 1]"), m);
+        m = message(dir, "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"a\", \"trainer\": {\"steps\": 10},"
+                + " \"diffusion\": {\"rescale_betas_zero_snr\": true}}");
+        assertTrue(m.contains("rescale_betas_zero_snr needs \"prediction\": \"v_prediction\""), m);
+        m = message(dir, "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"a\", \"trainer\": {\"steps\": 10},"
+                + " \"diffusion\": {\"prediction\": \"v_prediction\", \"rescale_betas_zero_snr\": \"yes\"}}");
+        assertTrue(m.contains("must be true or false"), m);
+    }
+
+    @Test
+    void zeroTerminalSnrTrainsAndSamplesOnTheSameSchedule(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("u.json");
+        Files.writeString(f, "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"a\", \"trainer\": {\"steps\": 10},"
+                + " \"diffusion\": {\"prediction\": \"v_prediction\", \"rescale_betas_zero_snr\": true}}");
+        TrainConfig.Diffusion d = TrainConfig.read(f).diffusion();
+        NoiseSchedule s = d.schedule();
+        assertTrue(s.zeroTerminalSnr());
+        assertFalse(NoiseSchedule.sd().zeroTerminalSnr());
+        assertEquals(1000, s.steps());
+        // the rescale keeps the first timestep's signal and removes the last one's
+        assertEquals(NoiseSchedule.sd().alphasCumprod()[0], s.alphasCumprod()[0], 1e-6);
+        assertTrue(NoiseSchedule.sd().alphasCumprod()[999] > 0.004);
+        dev.edgegen.sampling.SchedulerConfig sc = d.schedulerConfig();
+        assertTrue(sc.rescaleBetasZeroSnr());
+        assertEquals(dev.edgegen.sampling.SchedulerConfig.TimestepSpacing.TRAILING, sc.timestepSpacing());
+        assertEquals(dev.edgegen.sampling.SchedulerConfig.PredictionType.V_PREDICTION, sc.predictionType());
+        float[] sampled = sc.alphasCumprod();
+        for (int t = 0; t < 1000; t += 111) assertEquals(sampled[t], s.alphasCumprod()[t], 0.0);
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            ai.djl.ndarray.types.Shape one = new ai.djl.ndarray.types.Shape(1, 1, 1, 1);
+            assertEquals(-2f, s.velocity(m.full(one, 2f), m.ones(one), new int[] {999}).getFloat(), 1e-6, "at t = T-1 the v target is -x0");
+        }
     }
 }
