@@ -41,6 +41,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--cfg-scale", defaultValue = "5", description = "Guidance scale (default: ${DEFAULT-VALUE}).")
     float cfgScale;
 
+    @Option(names = "--guidance-rescale", defaultValue = "0",
+            description = "Guidance rescale φ in [0, 1], as in generate (default: ${DEFAULT-VALUE}).")
+    float guidanceRescale;
+
     @Option(names = "--sampler", defaultValue = "ddim", description = "Sampler (default: ${DEFAULT-VALUE}).")
     String sampler;
 
@@ -67,6 +71,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1 (got " + steps + ")");
         if (promptsPerSet < 1) throw new IllegalArgumentException("--prompts-per-set must be at least 1 (got " + promptsPerSet + ")");
+        if (!(guidanceRescale >= 0 && guidanceRescale <= 1)) throw new IllegalArgumentException("--guidance-rescale must be in [0, 1] (got " + guidanceRescale + ")");
         List<Evaluation.PromptSet> sets = new ArrayList<>();
         for (String p : prompts) {
             if (p.equals("held-out")) {
@@ -87,6 +92,7 @@ final class EvalCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper().setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
         ObjectNode report = json.createObjectNode();
         report.put("model", model.toString()).put("sampler", sampler).put("steps", steps).put("seed", seed)
+                .put("guidance_rescale", guidanceRescale)
                 .put("images_per_prompt", Evaluation.PER_PROMPT)
                 .put("feature_network", "EdgeGen contrastive model (models/eval/contrastive.safetensors), 128-d pooled image "
                         + "features; not comparable to published FID")
@@ -96,10 +102,11 @@ final class EvalCommand implements Callable<Integer> {
                 .put("vae_following", "prompt following of those round trips (the autoencoder's ceiling), also per background colour");
         ArrayNode results = report.putArray("results");
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT,
-                "Model `%s`, %s %d steps, %d images per prompt. CLIP score and FID use EdgeGen's contrastive model "
+                "Model `%s`, %s %d steps%s, %d images per prompt. CLIP score and FID use EdgeGen's contrastive model "
                         + "(not comparable to published numbers); FID floor = real training images vs the same reference.%n%n"
                         + "| set | cfg | images | colour | shape | colour+shape | position | count | relation | CLIP score (real) | FID (floor) | VAE PSNR | VAE colour+shape | s/image |%n"
-                        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%n", model.getFileName(), sampler, steps, Evaluation.PER_PROMPT));
+                        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%n", model.getFileName(), sampler, steps,
+                guidanceRescale > 0 ? ", guidance rescale " + guidanceRescale : "", Evaluation.PER_PROMPT));
         Map<String, List<TradeoffPlot.Point>> curves = new LinkedHashMap<>();
         Map<String, Double> floors = new LinkedHashMap<>();
         try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root);
@@ -118,7 +125,7 @@ final class EvalCommand implements Callable<Integer> {
                     List<BufferedImage> images = new ArrayList<>();
                     Evaluation.SetResult r;
                     try (ProgressBar bar = new ProgressBar(System.err, String.format(Locale.ROOT, "%s cfg %.3g", set.id, scale), ps.size())) {
-                        r = eval.score(t2i, set, ps, sampler, steps, scale, seed, size, images, bar::step);
+                        r = eval.score(t2i, set, ps, sampler, steps, scale, guidanceRescale, seed, size, images, bar::step);
                     }
                     ObjectNode o = nanToNull(json.valueToTree(r));
                     o.put("cfg_scale", scale);

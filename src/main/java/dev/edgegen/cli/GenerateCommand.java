@@ -40,6 +40,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--cfg-scale", description = "Classifier-free guidance scale; <= 1 disables guidance (default: ${DEFAULT-VALUE}).")
     float cfgScale = 7.5f;
 
+    @Option(names = "--guidance-rescale", description = "Rescale the guided prediction towards the conditional one's "
+            + "standard deviation, in [0, 1]; 0.7 against over-exposure at high --cfg-scale on zero-terminal-SNR models (default: ${DEFAULT-VALUE}).")
+    float guidanceRescale = 0f;
+
     @Option(names = "--sampler", description = "ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, lcm (default: ${DEFAULT-VALUE}).")
     String sampler = "dpmpp_2m";
 
@@ -91,7 +95,7 @@ final class GenerateCommand implements Callable<Integer> {
             int native_ = sd.unet.config.sampleSize() * sd.vae.config.downscale();
             GenerationRequest r = new GenerationRequest(prompt, negativePrompt, steps, cfgScale, sampler, s,
                     width != null ? width : native_, height != null ? height : native_, batch,
-                    initImage, strength, latents, promptEmbeds, negativePromptEmbeds);
+                    initImage, strength, latents, promptEmbeds, negativePromptEmbeds, guidanceRescale);
             if (promptEmbeds == null && sd.textEncoder.tokenize(prompt).truncated()) {
                 System.err.println("edgegen: warning: the prompt is longer than the text encoder's "
                         + sd.textEncoder.tokenize(prompt).ids().length + " tokens and was truncated");
@@ -127,15 +131,17 @@ final class GenerateCommand implements Callable<Integer> {
     static Map<String, String> metadata(GenerationRequest r, String modelName, long seed, int index) {
         Map<String, String> m = new LinkedHashMap<>();
         String params = String.format(Locale.ROOT,
-                "%s%nNegative prompt: %s%nSteps: %d, Sampler: %s, CFG scale: %s, Seed: %d, Size: %dx%d, Model: %s%s",
+                "%s%nNegative prompt: %s%nSteps: %d, Sampler: %s, CFG scale: %s, Seed: %d, Size: %dx%d, Model: %s%s%s",
                 r.prompt(), r.negativePrompt(), r.steps(), r.sampler(), r.cfgScale(), seed, r.width(), r.height(),
-                modelName, r.batch() > 1 ? ", Batch index: " + index : "");
+                modelName, r.guidanceRescale() > 0 ? ", Guidance rescale: " + r.guidanceRescale() : "",
+                r.batch() > 1 ? ", Batch index: " + index : "");
         m.put("parameters", params);
         m.put("prompt", r.prompt());
         m.put("negative_prompt", r.negativePrompt());
         m.put("steps", Integer.toString(r.steps()));
         m.put("sampler", r.sampler());
         m.put("cfg_scale", Float.toString(r.cfgScale()));
+        if (r.guidanceRescale() > 0) m.put("guidance_rescale", Float.toString(r.guidanceRescale()));
         m.put("seed", Long.toString(seed));
         m.put("size", r.width() + "x" + r.height());
         m.put("model", modelName);

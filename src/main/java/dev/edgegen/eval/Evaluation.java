@@ -131,7 +131,7 @@ public final class Evaluation implements AutoCloseable {
      * {@code progress} the number of prompts done.
      */
     public SetResult score(TextToImage t2i, PromptSet set, List<PromptSets.Prompt> prompts, String sampler, int steps,
-                           float cfg, long seed, int size, List<BufferedImage> images, IntConsumer progress) {
+                           float cfg, float guidanceRescale, long seed, int size, List<BufferedImage> images, IntConsumer progress) {
         long t0 = System.nanoTime();
         List<PromptFollowing.Judgement> judgements = new ArrayList<>();
         int n = prompts.size() * PER_PROMPT;
@@ -140,7 +140,7 @@ public final class Evaluation implements AutoCloseable {
         for (int i = 0; i < prompts.size(); i++) {
             PromptSets.Prompt p = prompts.get(i);
             List<BufferedImage> ims = t2i.generate(new GenerationRequest(p.text(), "", steps, cfg, sampler, seed + i, size, size,
-                    PER_PROMPT, null, 0.75f, null, null, null), null).images();
+                    PER_PROMPT, null, 0.75f, null, null, null, guidanceRescale), null).images();
             images.addAll(ims);
             try (NDManager scope = manager.newSubManager()) {
                 NDArray x = batch(ims, scope);                                             // (K, 3, 64, 64) in [-1, 1]

@@ -10,6 +10,9 @@ import java.nio.file.Path;
  * @param strength    img2img: fraction of the schedule re-run, in (0, 1]
  * @param latents     optional .safetensors with tensor "latents" (B, 4, H/8, W/8), replaces seeded noise
  * @param promptEmbeds optional .safetensors with tensor "prompt_embeds" (B|1, L, D), replaces the text encoder
+ * @param guidanceRescale φ in [0, 1]: blend the guided prediction with its copy rescaled to the conditional
+ *                    prediction's standard deviation (Lin et al. 2024, eq. 15-16; diffusers' {@code guidance_rescale}),
+ *                    against the over-exposure of strong guidance on zero-terminal-SNR models; 0 = off
  */
 public record GenerationRequest(
         String prompt,
@@ -25,9 +28,18 @@ public record GenerationRequest(
         float strength,
         Path latents,
         Path promptEmbeds,
-        Path negativePromptEmbeds) {
+        Path negativePromptEmbeds,
+        float guidanceRescale) {
 
     public static final int MAX_SIDE = 2048;
+
+    /** A request without guidance rescale. */
+    public GenerationRequest(String prompt, String negativePrompt, int steps, float cfgScale, String sampler, long seed,
+                             int width, int height, int batch, Path initImage, float strength, Path latents,
+                             Path promptEmbeds, Path negativePromptEmbeds) {
+        this(prompt, negativePrompt, steps, cfgScale, sampler, seed, width, height, batch, initImage, strength, latents,
+                promptEmbeds, negativePromptEmbeds, 0f);
+    }
 
     public GenerationRequest {
         if (prompt == null) prompt = "";
@@ -42,6 +54,9 @@ public record GenerationRequest(
         }
         if (initImage != null && !(strength > 0 && strength <= 1)) {
             throw new IllegalArgumentException("--strength must be in (0, 1] (got " + strength + ")");
+        }
+        if (!(guidanceRescale >= 0 && guidanceRescale <= 1)) {
+            throw new IllegalArgumentException("--guidance-rescale must be in [0, 1] (got " + guidanceRescale + ")");
         }
         if (sampler == null || sampler.isBlank()) sampler = "ddim";
     }

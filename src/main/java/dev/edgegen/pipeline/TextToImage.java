@@ -141,7 +141,26 @@ public final class TextToImage {
         long b = x.getShape().get(0);
         NDArray uncond = out.get("0:" + b);
         NDArray cond = out.get(b + ":");
-        return uncond.add(cond.sub(uncond).muli(r.cfgScale()));
+        NDArray guided = uncond.add(cond.sub(uncond).muli(r.cfgScale()));
+        return r.guidanceRescale() > 0 ? rescaleGuidance(guided, cond, r.guidanceRescale()) : guided;
+    }
+
+    /**
+     * φ · guided · std(cond) / std(guided) + (1 − φ) · guided, with per-sample standard deviations over (C, H, W)
+     * (Bessel-corrected, as torch.std): guided, cond (B, C, h, w).
+     */
+    static NDArray rescaleGuidance(NDArray guided, NDArray cond, float phi) {
+        NDArray ratio = std(cond).div(std(guided));                                            // (B, 1, 1, 1)
+        return guided.mul(ratio.mul(phi).add(1 - phi));
+    }
+
+    /** Per-sample standard deviation (B, 1, 1, 1) of x (B, ...), with n − 1 in the denominator. */
+    private static NDArray std(NDArray x) {
+        long b = x.getShape().get(0);
+        NDArray flat = x.reshape(b, -1);                                                       // (B, N)
+        long n = flat.getShape().get(1);
+        NDArray centred = flat.sub(flat.mean(new int[] {1}, true));
+        return centred.square().sum(new int[] {1}).div(n - 1).sqrt().reshape(b, 1, 1, 1);
     }
 
     /** (2B, L, D) [negative; positive] when guided, else (B, L, D). */

@@ -38,5 +38,9 @@ class GenerationRequestTest {
         assertThrows(IllegalArgumentException.class, () -> req(10, 7f, 64, 64, 0));
         assertThrows(IllegalArgumentException.class, () -> new GenerationRequest("x", "", 10, 7f, "ddim", 1,
                 64, 64, 1, java.nio.file.Path.of("a.png"), 1.5f, null, null, null));
+        for (float phi : new float[] {-0.1f, 1.5f, Float.NaN}) {
+            assertThrows(IllegalArgumentException.class, () -> new GenerationRequest("x", "", 10, 7f, "ddim", 1,
+                    64, 64, 1, null, 0.75f, null, null, null, phi));
+        }
     }
 }

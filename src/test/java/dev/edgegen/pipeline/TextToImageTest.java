@@ -40,6 +40,38 @@ class TextToImageTest {
                 null, 0.75f, null, null, null);
     }
 
+    @Test
+    void guidanceRescaleMatchesAPlainReference() {
+        try (NDManager m = root.newSubManager()) {
+            java.util.Random rng = new java.util.Random(3);
+            int b = 2, n = 4 * 3 * 3;
+            float[] g = new float[b * n], c = new float[b * n];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) (3 * rng.nextGaussian() + 0.5);
+                c[i] = (float) rng.nextGaussian();
+            }
+            ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(b, 4, 3, 3);
+            float phi = 0.7f;
+            float[] out = TextToImage.rescaleGuidance(m.create(g, shape), m.create(c, shape), phi).toFloatArray();
+            for (int s = 0; s < b; s++) {
+                double ratio = std(c, s * n, n) / std(g, s * n, n);
+                for (int i = s * n; i < (s + 1) * n; i++) {
+                    assertEquals(phi * g[i] * ratio + (1 - phi) * g[i], out[i], 1e-4);
+                }
+            }
+            float[] full = TextToImage.rescaleGuidance(m.create(g, shape), m.create(c, shape), 1f).toFloatArray();
+            assertEquals(std(c, 0, n), std(full, 0, n), 1e-4, "phi = 1 gives the conditional prediction's spread");
+        }
+    }
+
+    /** Bessel-corrected standard deviation of x[from, from + n). */
+    private static double std(float[] x, int from, int n) {
+        double mean = 0, ss = 0;
+        for (int i = from; i < from + n; i++) mean += x[i] / (double) n;
+        for (int i = from; i < from + n; i++) ss += (x[i] - mean) * (x[i] - mean);
+        return Math.sqrt(ss / (n - 1));
+    }
+
     static int[] pixels(BufferedImage im) {
         return im.getRGB(0, 0, im.getWidth(), im.getHeight(), null, 0, im.getWidth());
     }
