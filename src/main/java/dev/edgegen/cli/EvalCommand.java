@@ -63,6 +63,11 @@ final class EvalCommand implements Callable<Integer> {
             description = "Evaluate at each of these guidance scales (instead of --cfg-scale) and plot FID against CLIP score.")
     List<Float> sweep;
 
+    @Option(names = "--autoencoder", paramLabel = "RUN",
+            description = "Judge only the autoencoder of this training run (EMA weights): its round trip of each synthetic "
+                    + "set's 100 reference scenes (PSNR, prompt following, by background), the ceiling it leaves a UNet.")
+    Path autoencoder;
+
     @Option(names = {"-o", "--output"}, defaultValue = "eval", paramLabel = "PREFIX",
             description = "Output prefix (default: ${DEFAULT-VALUE} → eval.json, eval.md, eval-<set>.png).")
     String output;
@@ -85,11 +90,12 @@ final class EvalCommand implements Callable<Integer> {
         for (float s : scales) {
             if (!Float.isFinite(s) || s < 0) throw new IllegalArgumentException("guidance scales must be finite and >= 0, got " + s);
         }
-        Path model = modelOption.resolve();
         Path home = ModelOption.home();
         Path prefix = Path.of(output).toAbsolutePath();
         if (prefix.getParent() != null) Files.createDirectories(prefix.getParent());
         ObjectMapper json = new ObjectMapper().setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+        if (autoencoder != null) return autoencoderOnly(sets, home, prefix, json);
+        Path model = modelOption.resolve();
         ObjectNode report = json.createObjectNode();
         report.put("model", model.toString()).put("sampler", sampler).put("steps", steps).put("seed", seed)
                 .put("guidance_rescale", guidanceRescale)
@@ -147,6 +153,46 @@ final class EvalCommand implements Callable<Integer> {
                     model.getFileName(), sampler, steps), synthetic, floors);
             System.err.println("edgegen: wrote " + plot);
         }
+        json.writerWithDefaultPrettyPrinter().writeValue(Path.of(prefix + ".json").toFile(), report);
+        Files.writeString(Path.of(prefix + ".md"), md.toString());
+        System.err.println("edgegen: wrote " + prefix + ".json and " + prefix + ".md");
+        return 0;
+    }
+
+    /** {@code --autoencoder RUN}: the round-trip rows of the synthetic sets, no UNet. */
+    private int autoencoderOnly(List<Evaluation.PromptSet> sets, Path home, Path prefix, ObjectMapper json) throws Exception {
+        if (modelOption.model != null) throw new IllegalArgumentException("--autoencoder and --model are exclusive: one judges a run's autoencoder, the other a model");
+        ObjectNode report = json.createObjectNode();
+        report.put("autoencoder", autoencoder.toString())
+                .put("images", Evaluation.RECONSTRUCTED + " reference scenes per set, encoded to the posterior mean and decoded")
+                .put("vae_following", "the scene classifier on the round trips, judged against each scene's own attributes");
+        ArrayNode results = report.putArray("results");
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "Autoencoder run `%s`: round trip of %d reference scenes per set.%n%n"
+                + "| set | PSNR | colour | shape | colour+shape | count | colour+shape by background |%n|---|---|---|---|---|---|---|%n",
+                autoencoder, Evaluation.RECONSTRUCTED));
+        try (NDManager root = NDManager.newBaseManager();
+             Evaluation eval = new Evaluation(home.resolve("models/eval"), home.resolve("data/emoji"), root)) {
+            dev.edgegen.vae.AutoencoderKL vae = dev.edgegen.train.TrainedModels.readAutoencoderRun(autoencoder, root);
+            for (Evaluation.PromptSet set : sets) {
+                if (!set.synthetic()) continue;
+                Evaluation.Reconstruction r = eval.reconstruction(vae, set);
+                ObjectNode o = nanToNull(json.valueToTree(r));
+                o.put("set", set.id);
+                results.add(o);
+                PromptFollowing.Summary f = r.following();
+                StringBuilder bg = new StringBuilder();
+                r.byBackground().forEach((k, v) -> bg.append(bg.isEmpty() ? "" : ", ").append(k)
+                        .append(String.format(Locale.ROOT, " %.2f", v.colourAndShape())));
+                String line = String.format(Locale.ROOT, "| %s | %.1f dB | %.2f | %.2f | %.2f | %.2f | %s |%n", set.id, r.psnr(),
+                        f.colour(), f.shape(), f.colourAndShape(), f.count(), bg);
+                md.append(line);
+                System.out.print(line);
+                Path file = Path.of(prefix + "-" + set.id + "-vae.png");
+                Png.write(file, Images.grid(eval.roundTrips(vae, set, 16), 8),
+                        Map.of("Description", "real scene | autoencoder round trip, 16 reference scenes of " + set.id));
+            }
+        }
+        if (results.isEmpty()) throw new IllegalArgumentException("--autoencoder judges synthetic sets only; use --prompts held-out, held-out-1, held-out-2 or val");
         json.writerWithDefaultPrettyPrinter().writeValue(Path.of(prefix + ".json").toFile(), report);
         Files.writeString(Path.of(prefix + ".md"), md.toString());
         System.err.println("edgegen: wrote " + prefix + ".json and " + prefix + ".md");

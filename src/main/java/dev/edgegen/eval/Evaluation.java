@@ -53,7 +53,7 @@ public final class Evaluation implements AutoCloseable {
             throw new IllegalArgumentException("unknown prompt set \"" + id + "\"; known: " + known + " (and held-out = held-out-1 + held-out-2)");
         }
 
-        boolean synthetic() { return this != EMOJI; }
+        public boolean synthetic() { return this != EMOJI; }
 
         SyntheticScenes.Split split() { return this == VAL ? SyntheticScenes.Split.VAL : SyntheticScenes.Split.HELD_OUT; }
 
@@ -231,7 +231,16 @@ public final class Evaluation implements AutoCloseable {
     }
 
     /** The autoencoder's round trip of real images: PSNR (dB), prompt following of the reconstructions, and per background. */
-    record Reconstruction(double psnr, PromptFollowing.Summary following, java.util.Map<String, PromptFollowing.Summary> byBackground) {}
+    public record Reconstruction(double psnr, PromptFollowing.Summary following, java.util.Map<String, PromptFollowing.Summary> byBackground) {}
+
+    /**
+     * The round trip of the {@link #RECONSTRUCTED} first reference scenes of a synthetic set, as {@link #score} reports
+     * it, for an autoencoder alone (e.g. a training run before any UNet is trained on it).
+     */
+    public Reconstruction reconstruction(dev.edgegen.vae.AutoencoderKL vae, PromptSet set) {
+        if (!set.synthetic()) throw new IllegalArgumentException("round trips are drawn from synthetic sets, not " + set.id);
+        return reconstruction(vae, ContrastiveTraining.scenes(set.split(), set.objects(), RECONSTRUCTED));
+    }
 
     /**
      * PSNR (dB, pixels in [0, 1]) and prompt following of the autoencoder's round trip (encode → mean → decode)

@@ -47,19 +47,8 @@ public final class TrainedModels {
      * the zero-mean noise sampling starts from, and every sample comes out washed out.
      */
     public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, NDManager manager) throws IOException {
-        Path ckpt = aeRun.resolve("checkpoint.safetensors");
-        Path cfgFile = aeRun.resolve("config.json");
-        if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile)) {
-            throw new IllegalArgumentException(aeRun + " is not an autoencoder run directory (checkpoint.safetensors and "
-                    + "config.json expected); train it first with `edgegen train autoencoder --config ...`");
-        }
-        JsonNode task = JSON.readTree(cfgFile.toFile()).path("task");
-        if (!"autoencoder".equals(task.path("stage").asText())) {
-            throw new IllegalArgumentException(aeRun + " is a \"" + task.path("stage").asText() + "\" run, not an autoencoder run");
-        }
-        VAEConfig vc = VAEConfig.fromJson(task.path("model"), cfgFile + " model");
-        AutoencoderKL probe = new AutoencoderKL(vc);
-        loadEma(probe, ckpt, manager);
+        AutoencoderKL probe = readAutoencoderRun(aeRun, manager);
+        VAEConfig vc = probe.config;
         int c = vc.latentChannels();
         double[] sum = new double[c], sq = new double[c];
         long perChannel = 0;
@@ -84,8 +73,28 @@ public final class TrainedModels {
         VAEConfig scaled = vc.withLatentStats(means, stds, 1f);
         AutoencoderKL vae = new AutoencoderKL(scaled);
         probe.parameters().forEach((k, p) -> vae.parameters().get(k).set(p.get()));
-        foldPosteriorNoise(vae, task.path("loss").path("posterior_noise").asDouble(1));
         return new Autoencoder(vae);
+    }
+
+    /**
+     * The autoencoder of run {@code aeRun} with the EMA weights of its last checkpoint and its {@code posterior_noise}
+     * folded in, unscaled (the config's latent statistics are those of the run's model section).
+     */
+    public static AutoencoderKL readAutoencoderRun(Path aeRun, NDManager manager) throws IOException {
+        Path ckpt = aeRun.resolve("checkpoint.safetensors");
+        Path cfgFile = aeRun.resolve("config.json");
+        if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile)) {
+            throw new IllegalArgumentException(aeRun + " is not an autoencoder run directory (checkpoint.safetensors and "
+                    + "config.json expected); train it first with `edgegen train autoencoder --config ...`");
+        }
+        JsonNode task = JSON.readTree(cfgFile.toFile()).path("task");
+        if (!"autoencoder".equals(task.path("stage").asText())) {
+            throw new IllegalArgumentException(aeRun + " is a \"" + task.path("stage").asText() + "\" run, not an autoencoder run");
+        }
+        AutoencoderKL vae = new AutoencoderKL(VAEConfig.fromJson(task.path("model"), cfgFile + " model"));
+        loadEma(vae, ckpt, manager);
+        foldPosteriorNoise(vae, task.path("loss").path("posterior_noise").asDouble(1));
+        return vae;
     }
 
     /**

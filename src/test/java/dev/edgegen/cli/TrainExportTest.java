@@ -91,6 +91,16 @@ class TrainExportTest {
         assertTrue(r0.path("vae_psnr").asDouble() > 5, r0.toString());
         assertTrue(Files.size(tmp.resolve("eval/e-sweep.png")) > 1000);
         assertEquals(2, Main.run("eval", "--model", model.toString(), "--prompts", "nonsense", "-o", out.toString()));
+        // eval --autoencoder: the same round trip, judged from the training run alone
+        Path aeOut = tmp.resolve("eval/ae");
+        assertEquals(0, Main.run("eval", "--autoencoder", tmp.resolve("runs/ae").toString(), "--prompts", "held-out-2",
+                "-o", aeOut.toString()));
+        var ae0 = new ObjectMapper().readTree(tmp.resolve("eval/ae.json").toFile()).path("results").path(0);
+        assertEquals(r0.path("vae_psnr").asDouble(), ae0.path("psnr").asDouble(), 1e-3, ae0.toString());
+        assertEquals(r0.path("vae_following").path("colour_and_shape").asDouble(), ae0.path("following").path("colour_and_shape").asDouble(), 1e-9);
+        assertEquals(2, Main.run("eval", "--autoencoder", tmp.resolve("runs/unet").toString(), "-o", aeOut.toString()), "a UNet run is refused");
+        assertEquals(2, Main.run("eval", "--autoencoder", tmp.resolve("runs/ae").toString(), "--model", model.toString(),
+                "-o", aeOut.toString()), "--autoencoder and --model are exclusive");
 
         try (NDManager m = NDManager.newBaseManager();
              SafetensorsFile before = SafetensorsFile.open(model.resolve("vae/diffusion_pytorch_model.safetensors"));
