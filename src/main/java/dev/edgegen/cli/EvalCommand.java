@@ -153,9 +153,7 @@ final class EvalCommand implements Callable<Integer> {
                     model.getFileName(), sampler, steps), synthetic, floors);
             System.err.println("edgegen: wrote " + plot);
         }
-        json.writerWithDefaultPrettyPrinter().writeValue(Path.of(prefix + ".json").toFile(), report);
-        Files.writeString(Path.of(prefix + ".md"), md.toString());
-        System.err.println("edgegen: wrote " + prefix + ".json and " + prefix + ".md");
+        writeReport(prefix, json, report, md);
         return 0;
     }
 
@@ -193,10 +191,15 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         if (results.isEmpty()) throw new IllegalArgumentException("--autoencoder judges synthetic sets only; use --prompts held-out, held-out-1, held-out-2 or val");
+        writeReport(prefix, json, report, md);
+        return 0;
+    }
+
+    /** PREFIX.json (the report) and PREFIX.md (the table). */
+    private static void writeReport(Path prefix, ObjectMapper json, ObjectNode report, StringBuilder md) throws java.io.IOException {
         json.writerWithDefaultPrettyPrinter().writeValue(Path.of(prefix + ".json").toFile(), report);
         Files.writeString(Path.of(prefix + ".md"), md.toString());
         System.err.println("edgegen: wrote " + prefix + ".json and " + prefix + ".md");
-        return 0;
     }
 
     /** NaN (an undefined rate, e.g. relations of one-object prompts) as JSON null, not Jackson's string "NaN". */
