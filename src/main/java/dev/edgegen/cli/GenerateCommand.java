@@ -6,6 +6,7 @@ import dev.edgegen.io.Png;
 import dev.edgegen.io.Safetensors;
 import dev.edgegen.pipeline.GenerationRequest;
 import dev.edgegen.pipeline.ModelLoader;
+import dev.edgegen.pipeline.SamplingDefaults;
 import dev.edgegen.pipeline.StableDiffusion;
 import dev.edgegen.pipeline.TextToImage;
 import java.nio.file.Files;
@@ -34,18 +35,20 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
-    @Option(names = "--steps", description = "Denoising steps (default: ${DEFAULT-VALUE}).")
-    int steps = 20;
+    @Option(names = "--steps", description = "Denoising steps (default: the model's recommendation, else 20; the built-in model's is 50).")
+    Integer steps;
 
-    @Option(names = "--cfg-scale", description = "Classifier-free guidance scale; <= 1 disables guidance (default: ${DEFAULT-VALUE}).")
-    float cfgScale = 7.5f;
+    @Option(names = "--cfg-scale", description = "Classifier-free guidance scale; <= 1 disables guidance "
+            + "(default: the model's recommendation, else 7.5; the built-in model's is 5).")
+    Float cfgScale;
 
     @Option(names = "--guidance-rescale", description = "Rescale the guided prediction towards the conditional one's "
             + "standard deviation, in [0, 1]; 0.7 against over-exposure at high --cfg-scale on zero-terminal-SNR models (default: ${DEFAULT-VALUE}).")
     float guidanceRescale = 0f;
 
-    @Option(names = "--sampler", description = "ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, lcm (default: ${DEFAULT-VALUE}).")
-    String sampler = "dpmpp_2m";
+    @Option(names = "--sampler", description = "ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, lcm "
+            + "(default: the model's recommendation, else dpmpp_2m; the built-in model's is ddim).")
+    String sampler;
 
     @Option(names = "--seed", description = "Random seed; the same seed gives the same image (default: random, printed).")
     Long seed;
@@ -93,7 +96,9 @@ final class GenerateCommand implements Callable<Integer> {
             StableDiffusion sd = ModelLoader.load(modelPath, root);
             double loadMs = (System.nanoTime() - tl) / 1e6;
             int native_ = sd.unet.config.sampleSize() * sd.vae.config.downscale();
-            GenerationRequest r = new GenerationRequest(prompt, negativePrompt, steps, cfgScale, sampler, s,
+            SamplingDefaults d = sd.sampling;
+            GenerationRequest r = new GenerationRequest(prompt, negativePrompt, steps != null ? steps : d.steps(),
+                    cfgScale != null ? cfgScale : d.cfgScale(), sampler != null ? sampler : d.sampler(), s,
                     width != null ? width : native_, height != null ? height : native_, batch,
                     initImage, strength, latents, promptEmbeds, negativePromptEmbeds, guidanceRescale);
             if (promptEmbeds == null && sd.textEncoder.tokenize(prompt).truncated()) {

@@ -53,7 +53,7 @@ public final class ModelLoader {
         if (!Files.isRegularFile(index)) {
             throw new IllegalArgumentException(dir + " is not a diffusers model directory: model_index.json is missing");
         }
-        readJson(index);
+        SamplingDefaults sampling = SamplingDefaults.fromIndex(readJson(index), index);
         UNetConfig unetConfig = UNetConfig.readJson(require(dir.resolve("unet/config.json")));
         VAEConfig vaeConfig = VAEConfig.readJson(require(dir.resolve("vae/config.json")));
         SchedulerConfig schedulerConfig = SchedulerConfig.read(require(dir.resolve("scheduler/scheduler_config.json")));
@@ -64,7 +64,7 @@ public final class ModelLoader {
         AutoencoderKL vae = new AutoencoderKL(vaeConfig);
         loadInto(vae, "vae", weightsFile(dir.resolve("vae")), weights);
         checkContextWidth(unetConfig, text);
-        return new StableDiffusion(dir.getFileName().toString(), text, unet, vae, schedulerConfig, weights);
+        return new StableDiffusion(dir.getFileName().toString(), text, unet, vae, schedulerConfig, sampling, weights);
     }
 
     private static TextEncoder loadTextEncoder(Path dir, NDManager weights) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.io.Safetensors;
 import dev.edgegen.nn.Module;
+import dev.edgegen.pipeline.SamplingDefaults;
 import dev.edgegen.text.MiniLmTextEncoder;
 import dev.edgegen.unet.UNet2DConditionModel;
 import dev.edgegen.unet.UNetConfig;
@@ -203,6 +204,7 @@ public final class TrainedModels {
         index.putArray("unet").add("diffusers").add("UNet2DConditionModel");
         index.putArray("vae").add("diffusers").add("AutoencoderKL");
         index.putArray("scheduler").add("diffusers").add("DDIMScheduler");
+        SamplingDefaults.EVALUATED.writeTo(index);
         JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("model_index.json").toFile(), index);
         deleteRecursively(out);
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);

@@ -110,15 +110,51 @@ class CliTest {
         }
     }
 
-    @Test
-    void truncatedWeightsAreReportedByFile() throws Exception {
-        Path broken = tmp.resolve("broken");
+    static Path copyOfModel(String name) throws Exception {
+        Path copy = tmp.resolve(name);
         try (var s = Files.walk(model)) {
             for (Path p : s.toList()) {
-                Path q = broken.resolve(model.relativize(p).toString());
+                Path q = copy.resolve(model.relativize(p).toString());
                 if (Files.isDirectory(p)) Files.createDirectories(q); else Files.copy(p, q);
             }
         }
+        return copy;
+    }
+
+    @Test
+    void generateSamplesWithTheModelsRecommendationUnlessToldOtherwise() throws Exception {
+        Path recommending = copyOfModel("recommending");
+        Path index = recommending.resolve("model_index.json");
+        Files.writeString(index, Files.readString(index).replaceFirst("\\{",
+                "{ \"_edgegen_sampling\": {\"sampler\": \"euler\", \"steps\": 3, \"cfg_scale\": 2.5},"));
+        Path png = tmp.resolve("recommended.png");
+        Run r = run("generate", "x", "--model", recommending.toString(), "--seed", "1", "-o", png.toString());
+        assertEquals(0, r.code(), r.err());
+        Map<String, String> text = Png.readText(png);
+        assertEquals("euler", text.get("sampler"));
+        assertEquals("2.5", text.get("cfg_scale"));
+        assertTrue(text.get("parameters").contains("Steps: 3"), text.get("parameters"));
+
+        r = run("generate", "x", "--model", recommending.toString(), "--seed", "1", "--steps", "2", "--sampler", "ddim",
+                "--cfg-scale", "1", "-o", png.toString());
+        assertEquals(0, r.code(), r.err());
+        text = Png.readText(png);
+        assertEquals("ddim", text.get("sampler"), "the user's options win");
+        assertTrue(text.get("parameters").contains("Steps: 2"), text.get("parameters"));
+
+        r = run("generate", "x", "--model", model.toString(), "--seed", "1", "-o", png.toString());
+        assertEquals("dpmpp_2m", Png.readText(png).get("sampler"), "a model without a recommendation gets the generic defaults");
+
+        Files.writeString(index, Files.readString(index).replace("\"steps\": 3", "\"steps\": \"many\""));
+        r = run("generate", "x", "--model", recommending.toString(), "-o", tmp.resolve("never.png").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("_edgegen_sampling"), r.err());
+        assertFalse(Files.exists(tmp.resolve("never.png")));
+    }
+
+    @Test
+    void truncatedWeightsAreReportedByFile() throws Exception {
+        Path broken = copyOfModel("broken");
         Path w = broken.resolve("unet/diffusion_pytorch_model.safetensors");
         byte[] bytes = Files.readAllBytes(w);
         Files.write(w, java.util.Arrays.copyOf(bytes, bytes.length / 2));

@@ -63,6 +63,10 @@ class TrainExportTest {
         Path model = tmp.resolve("model");
         assertEquals(0, Main.run("export", "--run", tmp.resolve("runs/unet").toString(), "-o", model.toString()));
         assertEquals(0, Main.run("inspect", "--model", model.toString()), "inspect reads a MiniLM model directory");
+        var sampling = new ObjectMapper().readTree(model.resolve("model_index.json").toFile()).path("_edgegen_sampling");
+        assertEquals("ddim", sampling.path("sampler").asText(), "an exported model recommends what eval measures at: " + sampling);
+        assertEquals(50, sampling.path("steps").asInt());
+        assertEquals(5.0, sampling.path("cfg_scale").asDouble());
         assertEquals("BertModel", new ObjectMapper().readTree(model.resolve("text_encoder/config.json").toFile())
                 .path("architectures").path(0).asText());
         var vaeCfg = new ObjectMapper().readTree(model.resolve("vae/config.json").toFile());
