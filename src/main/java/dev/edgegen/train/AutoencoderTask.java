@@ -12,6 +12,12 @@ import java.util.Random;
  * with the KL summed over latent elements and averaged over the batch, as LDM does. With {@code posteriorNoise}
  * &lt; 1 the sample is z = μ + posteriorNoise·σ·ε (0: the decoder sees the mean; the KL term still keeps μ near
  * N(0, I)).
+ *
+ * <p>With {@code scaleEquivariance} w &gt; 0 (Skorokhodov et al. 2025, "Improving the Diffusability of Autoencoders")
+ * the loss adds w times the same reconstruction loss between the image and the decoding of the latent, both
+ * downsampled by the same factor (2 or 4, drawn each step; area averaging): the decoder must read a
+ * downsampled latent as the downsampled image, which keeps high spatial frequencies out of the latent, the
+ * content a diffusion model finds hardest to generate.
  */
 public final class AutoencoderTask implements Trainer.Task {
     /** The trained autoencoder: images (B, 3, H, W) → {mean, logvar} each (B, C, h, w); latents → images. */
@@ -26,13 +32,16 @@ public final class AutoencoderTask implements Trainer.Task {
     private final double klWeight;
     private final double mseWeight;
     private final double posteriorNoise;
+    private final double scaleEquivariance;
 
     public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight) {
-        this(model, loader, klWeight, mseWeight, 1);
+        this(model, loader, klWeight, mseWeight, 1, 0);
     }
 
-    public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight, double posteriorNoise) {
-        if (klWeight < 0 || mseWeight < 0) throw new IllegalArgumentException("loss weights must be >= 0");
+    public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight, double posteriorNoise,
+                           double scaleEquivariance) {
+        if (klWeight < 0 || mseWeight < 0 || !(scaleEquivariance >= 0)) throw new IllegalArgumentException("loss weights must be >= 0");
+        this.scaleEquivariance = scaleEquivariance;
         if (!(posteriorNoise >= 0 && posteriorNoise <= 1)) throw new IllegalArgumentException("posterior noise must be in [0, 1], got " + posteriorNoise);
         this.posteriorNoise = posteriorNoise;
         this.model = model;
@@ -49,16 +58,34 @@ public final class AutoencoderTask implements Trainer.Task {
         NDArray logvar = stats[1].clip(-30f, 20f);                                // (B, C, h, w)
         NDArray noise = Randn.randn(scope, mean.getShape(), rng);                      // drawn even at 0: same random stream
         NDArray z = posteriorNoise == 0 ? mean : mean.add(logvar.mul(0.5f).exp().mul(noise).mul((float) posteriorNoise));
-        NDArray recon = model.decode(z);
-        NDArray diff = recon.sub(x);
-        NDArray loss = diff.abs().mean();
-        if (mseWeight > 0) loss = loss.add(diff.square().mean().mul((float) mseWeight));
+        NDArray loss = reconstruction(model.decode(z), x);
+        int f = rng.nextBoolean() ? 2 : 4;                                         // drawn even when off: same random stream
+        if (scaleEquivariance > 0) {
+            long h = z.getShape().get(2), w = z.getShape().get(3);
+            if (h % f != 0 || w % f != 0) f = 2;
+            if (h % f != 0 || w % f != 0) throw new IllegalStateException("scale equivariance needs an even latent size, got " + h + "x" + w);
+            NDArray small = reconstruction(model.decode(areaDownsample(z, f)), areaDownsample(x, f));
+            loss = loss.add(small.mul((float) scaleEquivariance));
+        }
         if (klWeight > 0) {
             long b = mean.getShape().get(0);
             NDArray kl = mean.square().add(logvar.exp()).sub(1f).sub(logvar).sum().mul(0.5f / b);
             loss = loss.add(kl.mul((float) klWeight));
         }
         return loss;
+    }
+
+    /** |x − r|₁ + mseWeight·(x − r)², each averaged over elements. */
+    private NDArray reconstruction(NDArray recon, NDArray x) {
+        NDArray diff = recon.sub(x);
+        NDArray loss = diff.abs().mean();
+        return mseWeight > 0 ? loss.add(diff.square().mean().mul((float) mseWeight)) : loss;
+    }
+
+    /** Area downsampling: (B, C, H, W) → (B, C, H/f, W/f), each output the mean of an f x f block. */
+    static NDArray areaDownsample(NDArray x, int f) {
+        long b = x.getShape().get(0), c = x.getShape().get(1), h = x.getShape().get(2), w = x.getShape().get(3);
+        return x.reshape(b, c, h / f, f, w / f, f).mean(new int[] {5}).mean(new int[] {3});
     }
 
     @Override
