@@ -163,10 +163,13 @@ final class EvalCommand implements Callable<Integer> {
         ObjectNode report = json.createObjectNode();
         report.put("autoencoder", autoencoder.toString())
                 .put("images", Evaluation.RECONSTRUCTED + " reference scenes per set, encoded to the posterior mean and decoded")
-                .put("vae_following", "the scene classifier on the round trips, judged against each scene's own attributes");
+                .put("vae_following", "the scene classifier on the round trips, judged against each scene's own attributes")
+                .put("latent_high_frequency", "share of the diffusion latents' energy (each image and channel centred) above the "
+                        + "2x-downsampled band; image_high_frequency: the same for the images");
         ArrayNode results = report.putArray("results");
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "Autoencoder run `%s`: round trip of %d reference scenes per set.%n%n"
-                + "| set | PSNR | colour | shape | colour+shape | count | colour+shape by background |%n|---|---|---|---|---|---|---|%n",
+                + "| set | PSNR | colour | shape | colour+shape | count | colour+shape by background | high-frequency share: latents (images) |%n"
+                + "|---|---|---|---|---|---|---|---|%n",
                 autoencoder, Evaluation.RECONSTRUCTED));
         try (NDManager root = NDManager.newBaseManager();
              Evaluation eval = new Evaluation(home.resolve("models/eval"), home.resolve("data/emoji"), root)) {
@@ -181,13 +184,15 @@ final class EvalCommand implements Callable<Integer> {
                 StringBuilder bg = new StringBuilder();
                 r.byBackground().forEach((k, v) -> bg.append(bg.isEmpty() ? "" : ", ").append(k)
                         .append(String.format(Locale.ROOT, " %.2f", v.colourAndShape())));
-                String line = String.format(Locale.ROOT, "| %s | %.1f dB | %.2f | %.2f | %.2f | %.2f | %s |%n", set.id, r.psnr(),
-                        f.colour(), f.shape(), f.colourAndShape(), f.count(), bg);
+                String line = String.format(Locale.ROOT, "| %s | %.1f dB | %.2f | %.2f | %.2f | %.2f | %s | %.3f (%.3f) |%n", set.id, r.psnr(),
+                        f.colour(), f.shape(), f.colourAndShape(), f.count(), bg, r.latentHighFrequency(), r.imageHighFrequency());
                 md.append(line);
                 System.out.print(line);
                 Path file = Path.of(prefix + "-" + set.id + "-vae.png");
                 Png.write(file, Images.grid(eval.roundTrips(vae, set, 16), 8),
                         Map.of("Description", "real scene | autoencoder round trip, 16 reference scenes of " + set.id));
+                Png.write(Path.of(prefix + "-" + set.id + "-latents.png"), Images.grid(eval.latentMaps(vae, set, 8), 1 + vae.config.latentChannels()),
+                        Map.of("Description", "real scene | its latent's channels (each standardised: grey mean, black/white -/+3 std), 8 reference scenes of " + set.id));
             }
         }
         if (results.isEmpty()) throw new IllegalArgumentException("--autoencoder judges synthetic sets only; use --prompts held-out, held-out-1, held-out-2 or val");

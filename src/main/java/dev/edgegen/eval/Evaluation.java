@@ -159,7 +159,7 @@ public final class Evaluation implements AutoCloseable {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double fid = Double.NaN, floor = Double.NaN, clipReal = Double.NaN;
-        Reconstruction rt = new Reconstruction(Double.NaN, null, null);
+        Reconstruction rt = new Reconstruction(Double.NaN, null, null, Double.NaN, Double.NaN);
         if (set.synthetic()) {
             RealSide real = realSide.computeIfAbsent(new RealKey(set, List.copyOf(prompts), t2i.model().vae), this::realSide);
             fid = Frechet.distance(Frechet.stats(feats, n, ContrastiveModel.FEATURES), real.reference());
@@ -230,8 +230,41 @@ public final class Evaluation implements AutoCloseable {
         }
     }
 
+    /**
+     * The first {@code count} reference scenes of a synthetic set, each followed by its latent's channels (each
+     * channel standardised over these scenes: grey = its mean, black / white = ∓3 standard deviations), one row per
+     * scene: the maps the UNet has to generate.
+     */
+    public List<BufferedImage> latentMaps(dev.edgegen.vae.AutoencoderKL vae, PromptSet set, int count) {
+        if (!set.synthetic()) throw new IllegalArgumentException("latent maps are drawn from synthetic sets, not " + set.id);
+        List<Sample> g = ContrastiveTraining.scenes(set.split(), set.objects(), count);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = ContrastiveTraining.images(g, scope);                           // (count, 3, 64, 64)
+            NDArray raw = vae.encode(x).mean();                                         // (count, C, h, w)
+            NDArray mean = raw.mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);   // (1, C, 1, 1)
+            NDArray centred = raw.sub(mean);
+            NDArray std = centred.square().mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true).sqrt();
+            NDArray z = centred.div(std.add(1e-12f));                                  // each channel standardised over these scenes
+            int c = (int) z.getShape().get(1);
+            List<BufferedImage> real = Images.fromBatch(x);
+            List<BufferedImage> maps = Images.channels(z, (int) (x.getShape().get(2) / z.getShape().get(2)), 3f);
+            List<BufferedImage> out = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                out.add(real.get(i));
+                out.addAll(maps.subList(i * c, (i + 1) * c));
+            }
+            return out;
+        }
+    }
+
     /** The autoencoder's round trip of real images: PSNR (dB), prompt following of the reconstructions, and per background. */
-    public record Reconstruction(double psnr, PromptFollowing.Summary following, java.util.Map<String, PromptFollowing.Summary> byBackground) {}
+    /**
+     * {@code latentHighFrequency} / {@code imageHighFrequency}: {@link dev.edgegen.tensor.Ops#highFrequencyShare} of the
+     * diffusion latents and of the images themselves; a latent far above its image carries detail in a form diffusion
+     * finds hard to generate (Skorokhodov et al. 2025).
+     */
+    public record Reconstruction(double psnr, PromptFollowing.Summary following, java.util.Map<String, PromptFollowing.Summary> byBackground,
+                                 double latentHighFrequency, double imageHighFrequency) {}
 
     /**
      * The round trip of the {@link #RECONSTRUCTED} first reference scenes of a synthetic set, as {@link #score} reports
@@ -247,13 +280,16 @@ public final class Evaluation implements AutoCloseable {
      * of real scenes: upper bounds on what the decoder lets generated images look like, independent of the UNet.
      */
     private Reconstruction reconstruction(dev.edgegen.vae.AutoencoderKL vae, List<Sample> samples) {
-        double mse = 0;
+        double mse = 0, latentHf = 0, imageHf = 0;
         List<PromptFollowing.Judgement> js = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
             for (int start = 0; start < samples.size(); start += 25) {
                 List<Sample> g = samples.subList(start, Math.min(samples.size(), start + 25));
                 NDArray x = ContrastiveTraining.images(g, scope);                       // (B, 3, 64, 64) in [-1, 1]
-                NDArray r = vae.decode(vae.encode(x).mean()).clip(-1f, 1f);
+                NDArray z = vae.encode(x).mean();                                       // (B, C, h, w)
+                latentHf += dev.edgegen.tensor.Ops.highFrequencyShare(vae.toDiffusionLatents(z)) * g.size();
+                imageHf += dev.edgegen.tensor.Ops.highFrequencyShare(x) * g.size();
+                NDArray r = vae.decode(z).clip(-1f, 1f);
                 mse += r.sub(x).div(2f).square().mean().getFloat() * g.size();
                 js.addAll(PromptFollowing.score(classifier, r, g.stream().map(Sample::scene).toList()));
             }
@@ -264,7 +300,8 @@ public final class Evaluation implements AutoCloseable {
             for (int i = 0; i < samples.size(); i++) if (samples.get(i).scene().background() == bg) sub.add(js.get(i));
             if (!sub.isEmpty()) byBackground.put(bg.word(), PromptFollowing.Summary.of(sub));
         }
-        return new Reconstruction(10 * Math.log10(1 / (mse / samples.size())), PromptFollowing.Summary.of(js), byBackground);
+        return new Reconstruction(10 * Math.log10(1 / (mse / samples.size())), PromptFollowing.Summary.of(js), byBackground,
+                latentHf / samples.size(), imageHf / samples.size());
     }
 
     /** Images → (B, 3, H, W) in [-1, 1]. */

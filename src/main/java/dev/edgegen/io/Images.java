@@ -80,6 +80,29 @@ public final class Images {
         return out;
     }
 
+    /**
+     * The channels of a latent batch (B, C, h, w) as B·C grey images (row-major: image 0's channels first),
+     * each upscaled {@code scale} times by repetition; 0 is mid-grey and ±{@code range} black / white.
+     */
+    public static List<BufferedImage> channels(NDArray latents, int scale, float range) {
+        Shape s = latents.getShape();
+        if (s.dimension() != 4) throw new IllegalArgumentException("expected a latent batch (B, C, h, w), got " + s);
+        float[] v = floats(latents);
+        int h = (int) s.get(2), w = (int) s.get(3);
+        List<BufferedImage> out = new ArrayList<>();
+        for (int m = 0; m < s.get(0) * s.get(1); m++) {
+            BufferedImage img = new BufferedImage(w * scale, h * scale, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < h * scale; y++) {
+                for (int x = 0; x < w * scale; x++) {
+                    int q = byteOf(v[(m * h + y / scale) * w + x / scale], 0.5f / range, 0.5f);
+                    img.setRGB(x, y, q << 16 | q << 8 | q);
+                }
+            }
+            out.add(img);
+        }
+        return out;
+    }
+
     private static float[] floats(NDArray a) {
         if (a.getDataType() == DataType.FLOAT32) return a.toFloatArray();
         try (NDArray f = a.toType(DataType.FLOAT32, false)) {

@@ -72,4 +72,26 @@ public final class Ops {
         bt.close();
         return y.reshape(s);
     }
+
+    /** Area downsampling: x (B, C, H, W) → (B, C, H/f, W/f), each output the mean of an f x f block. */
+    public static NDArray areaDownsample(NDArray x, int f) {
+        Shape s = x.getShape();
+        long h = s.get(2), w = s.get(3);
+        if (h % f != 0 || w % f != 0) throw new IllegalArgumentException(h + "x" + w + " is not divisible by " + f);
+        return x.reshape(s.get(0), s.get(1), h / f, f, w / f, f).mean(new int[] {5}).mean(new int[] {3});
+    }
+
+    /**
+     * Share of x's energy above the 2x-downsampled band: |x − up₂(down₂(x))|² / |x − mean(x)|², summed over a
+     * batch (B, C, H, W), each (image, channel) centred on its own mean; down₂ is {@link #areaDownsample}, up₂
+     * nearest-neighbour. Near 0 for smooth maps, up to 0.75 for white noise.
+     */
+    public static double highFrequencyShare(NDArray x) {
+        Shape s = x.getShape();
+        try (NDArray low = areaDownsample(x, 2).repeat(2, 2).repeat(3, 2);
+             NDArray centred = x.sub(x.mean(new int[] {3}, true).mean(new int[] {2}, true));
+             NDArray high = x.sub(low)) {
+            return high.square().sum().getFloat() / (double) centred.square().sum().getFloat();
+        }
+    }
 }

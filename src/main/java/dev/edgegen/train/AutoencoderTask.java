@@ -3,6 +3,7 @@ package dev.edgegen.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.tensor.Ops;
 import dev.edgegen.tensor.Randn;
 import java.util.Random;
 
@@ -61,10 +62,8 @@ public final class AutoencoderTask implements Trainer.Task {
         NDArray loss = reconstruction(model.decode(z), x);
         int f = rng.nextBoolean() ? 2 : 4;                                         // drawn even when off: same random stream
         if (scaleEquivariance > 0) {
-            long h = z.getShape().get(2), w = z.getShape().get(3);
-            if (h % f != 0 || w % f != 0) f = 2;
-            if (h % f != 0 || w % f != 0) throw new IllegalStateException("scale equivariance needs an even latent size, got " + h + "x" + w);
-            NDArray small = reconstruction(model.decode(areaDownsample(z, f)), areaDownsample(x, f));
+            if (z.getShape().get(2) % f != 0 || z.getShape().get(3) % f != 0) f = 2;                 // e.g. a 6x6 latent
+            NDArray small = reconstruction(model.decode(Ops.areaDownsample(z, f)), Ops.areaDownsample(x, f));
             loss = loss.add(small.mul((float) scaleEquivariance));
         }
         if (klWeight > 0) {
@@ -80,12 +79,6 @@ public final class AutoencoderTask implements Trainer.Task {
         NDArray diff = recon.sub(x);
         NDArray loss = diff.abs().mean();
         return mseWeight > 0 ? loss.add(diff.square().mean().mul((float) mseWeight)) : loss;
-    }
-
-    /** Area downsampling: (B, C, H, W) → (B, C, H/f, W/f), each output the mean of an f x f block. */
-    static NDArray areaDownsample(NDArray x, int f) {
-        long b = x.getShape().get(0), c = x.getShape().get(1), h = x.getShape().get(2), w = x.getShape().get(3);
-        return x.reshape(b, c, h / f, f, w / f, f).mean(new int[] {5}).mean(new int[] {3});
     }
 
     @Override

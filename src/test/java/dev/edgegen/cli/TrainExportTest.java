@@ -102,6 +102,8 @@ class TrainExportTest {
         var ae0 = new ObjectMapper().readTree(tmp.resolve("eval/ae.json").toFile()).path("results").path(0);
         assertEquals(r0.path("vae_psnr").asDouble(), ae0.path("psnr").asDouble(), 1e-3, ae0.toString());
         assertEquals(r0.path("vae_following").path("colour_and_shape").asDouble(), ae0.path("following").path("colour_and_shape").asDouble(), 1e-9);
+        double latentHf = ae0.path("latent_high_frequency").asDouble(-1), imageHf = ae0.path("image_high_frequency").asDouble(-1);
+        assertTrue(latentHf > 0 && latentHf < 1 && imageHf > 0 && imageHf < 1, "high-frequency shares in (0, 1): " + ae0);
         assertEquals(2, Main.run("eval", "--autoencoder", tmp.resolve("runs/unet").toString(), "-o", aeOut.toString()), "a UNet run is refused");
         assertEquals(2, Main.run("eval", "--autoencoder", tmp.resolve("runs/ae").toString(), "--model", model.toString(),
                 "-o", aeOut.toString()), "--autoencoder and --model are exclusive");
