@@ -84,14 +84,11 @@ public final class Ops {
     /**
      * Share of x's energy above the 2x-downsampled band: |x − up₂(down₂(x))|² / |x − mean(x)|², summed over a
      * batch (B, C, H, W), each (image, channel) centred on its own mean; down₂ is {@link #areaDownsample}, up₂
-     * nearest-neighbour. Near 0 for smooth maps, up to 0.75 for white noise.
+     * nearest-neighbour. Near 0 for smooth maps, up to 0.75 for white noise. A scalar that gradients flow through.
      */
-    public static double highFrequencyShare(NDArray x) {
-        Shape s = x.getShape();
-        try (NDArray low = areaDownsample(x, 2).repeat(2, 2).repeat(3, 2);
-             NDArray centred = x.sub(x.mean(new int[] {3}, true).mean(new int[] {2}, true));
-             NDArray high = x.sub(low)) {
-            return high.square().sum().getFloat() / (double) centred.square().sum().getFloat();
-        }
+    public static NDArray highFrequencyShare(NDArray x) {
+        NDArray low = areaDownsample(x, 2).repeat(2, 2).repeat(3, 2);
+        NDArray centred = x.sub(x.mean(new int[] {3}, true).mean(new int[] {2}, true));
+        return x.sub(low).square().sum().div(centred.square().sum());
     }
 }

@@ -18,7 +18,9 @@ import java.util.Random;
  * the loss adds w times the same reconstruction loss between the image and the decoding of the latent, both
  * downsampled by the same factor (2 or 4, drawn each step; area averaging): the decoder must read a
  * downsampled latent as the downsampled image, which keeps high spatial frequencies out of the latent, the
- * content a diffusion model finds hardest to generate.
+ * content a diffusion model finds hardest to generate. With {@code latentSmoothness} w &gt; 0 it adds w times the
+ * latent means' high-frequency share ({@link Ops#highFrequencyShare}), a direct penalty on the same content (a crude
+ * form of Ning et al. 2026's encoding spectrum matching).
  */
 public final class AutoencoderTask implements Trainer.Task {
     /** The trained autoencoder: images (B, 3, H, W) → {mean, logvar} each (B, C, h, w); latents → images. */
@@ -34,15 +36,19 @@ public final class AutoencoderTask implements Trainer.Task {
     private final double mseWeight;
     private final double posteriorNoise;
     private final double scaleEquivariance;
+    private final double latentSmoothness;
 
     public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight) {
-        this(model, loader, klWeight, mseWeight, 1, 0);
+        this(model, loader, klWeight, mseWeight, 1, 0, 0);
     }
 
     public AutoencoderTask(Autoencoder model, DataLoader loader, double klWeight, double mseWeight, double posteriorNoise,
-                           double scaleEquivariance) {
-        if (klWeight < 0 || mseWeight < 0 || !(scaleEquivariance >= 0)) throw new IllegalArgumentException("loss weights must be >= 0");
+                           double scaleEquivariance, double latentSmoothness) {
+        if (klWeight < 0 || mseWeight < 0 || !(scaleEquivariance >= 0) || !(latentSmoothness >= 0)) {
+            throw new IllegalArgumentException("loss weights must be >= 0");
+        }
         this.scaleEquivariance = scaleEquivariance;
+        this.latentSmoothness = latentSmoothness;
         if (!(posteriorNoise >= 0 && posteriorNoise <= 1)) throw new IllegalArgumentException("posterior noise must be in [0, 1], got " + posteriorNoise);
         this.posteriorNoise = posteriorNoise;
         this.model = model;
@@ -66,6 +72,7 @@ public final class AutoencoderTask implements Trainer.Task {
             NDArray small = reconstruction(model.decode(Ops.areaDownsample(z, f)), Ops.areaDownsample(x, f));
             loss = loss.add(small.mul((float) scaleEquivariance));
         }
+        if (latentSmoothness > 0) loss = loss.add(Ops.highFrequencyShare(mean).mul((float) latentSmoothness));
         if (klWeight > 0) {
             long b = mean.getShape().get(0);
             NDArray kl = mean.square().add(logvar.exp()).sub(1f).sub(logvar).sum().mul(0.5f / b);

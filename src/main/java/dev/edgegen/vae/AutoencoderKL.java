@@ -82,7 +82,7 @@ public final class AutoencoderKL extends Module {
             x.tempAttach(sub);
             NDArray moments = quantConv.forward(encoder.forward(x));   // (B, 2·latent, h, w)
             NDList parts = moments.split(2, 1);
-            NDArray mean = parts.get(0).duplicate();
+            NDArray mean = parts.get(0);                                 // not duplicate(): that detaches it from autograd
             NDArray logvar = parts.get(1).clip(-30f, 20f);
             mean.attach(parent);
             logvar.attach(parent);

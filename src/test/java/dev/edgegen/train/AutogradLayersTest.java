@@ -84,4 +84,27 @@ class AutogradLayersTest {
             for (Parameter p : block.parameters().values()) p.get().setRequiresGradient(false);
         }
     }
+
+    @Test
+    void theReconstructionLossReachesTheEncoderThroughThePosteriorMean() throws Exception {
+        var cfg = new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"in_channels\": 3, \"out_channels\": 3, "
+                + "\"latent_channels\": 2, \"block_out_channels\": [8, 8], \"layers_per_block\": 1, \"norm_num_groups\": 2, \"sample_size\": 16}");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            dev.edgegen.vae.AutoencoderKL vae = new dev.edgegen.vae.AutoencoderKL(dev.edgegen.vae.VAEConfig.fromJson(cfg, "test"));
+            vae.initializeFanIn(manager, 1);
+            for (Parameter p : vae.parameters().values()) p.get().setRequiresGradient(true);
+            NDArray x = Randn.randn(manager, new Shape(2, 3, 16, 16), new Random(2));
+            try (NDManager s = manager.newSubManager()) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray xi = x.duplicate();
+                    xi.attach(s);
+                    gc.backward(vae.decode(vae.encode(xi).mean()).sub(xi).square().mean());
+                }
+                for (String name : new String[] {"encoder.conv_in.weight", "encoder.conv_in.bias", "quant_conv.weight", "post_quant_conv.weight"}) {
+                    float g = vae.parameters().get(name).get().getGradient().abs().sum().getFloat();
+                    org.junit.jupiter.api.Assertions.assertTrue(g > 0, name + " gets no gradient from the reconstruction");
+                }
+            }
+        }
+    }
 }
