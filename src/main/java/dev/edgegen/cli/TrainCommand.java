@@ -68,8 +68,7 @@ final class TrainCommand implements Callable<Integer> {
             }
 
             @Override public NDArray decode(NDArray latents) { return vae.decode(latents); }
-        }, loader, cfg.loss().klWeight(), cfg.loss().mseWeight(), cfg.loss().posteriorNoise(),
-                cfg.loss().scaleEquivariance(), cfg.loss().latentSmoothness());
+        }, loader, cfg.loss().klWeight(), cfg.loss().mseWeight(), cfg.loss().posteriorNoise());
         return new Trainer(vae, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
     }
 

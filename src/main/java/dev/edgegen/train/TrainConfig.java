@@ -39,9 +39,7 @@ import java.util.Set;
  *                 "train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "max_tokens": 24,
  *                 "min_snr_gamma": 0,                   // 0 = plain MSE; 5 = Min-SNR-γ weighting
  *                 "rescale_betas_zero_snr": false},     // true: zero terminal SNR (needs v_prediction)
- *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1,   // autoencoder stage
- *            "scale_equivariance": 0,             // > 0: weight of the downsampled-reconstruction term
- *            "latent_smoothness": 0}              // > 0: weight of the latents' high-frequency share
+ *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
  * Every key except {@code stage}, {@code output} and {@code trainer.steps} has the default shown.
@@ -153,12 +151,11 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     /**
      * Autoencoder loss: KL and MSE weights, and {@code posteriorNoise}, the multiplier on the posterior's σ when z is
      * sampled in training (1 = LDM's z = μ + σ·ε; 0 = decode the mean, a plain autoencoder with the KL term as a
-     * latent regulariser), and {@code scaleEquivariance}, the weight of {@link AutoencoderTask}'s downsampled
-     * reconstruction term, and {@code latentSmoothness}, the weight of its latent high-frequency penalty (0 = off).
+     * latent regulariser).
      */
-    public record Loss(double klWeight, double mseWeight, double posteriorNoise, double scaleEquivariance, double latentSmoothness) {
+    public record Loss(double klWeight, double mseWeight, double posteriorNoise) {
         public Loss {
-            if (klWeight < 0 || mseWeight < 0 || !(scaleEquivariance >= 0) || !(latentSmoothness >= 0)) throw new IllegalArgumentException("loss weights must be >= 0");
+            if (klWeight < 0 || mseWeight < 0) throw new IllegalArgumentException("loss weights must be >= 0");
             if (!(posteriorNoise >= 0 && posteriorNoise <= 1)) {
                 throw new IllegalArgumentException("loss.posterior_noise must be in [0, 1], got " + posteriorNoise);
             }
@@ -173,7 +170,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr");
-    private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise", "scale_equivariance", "latent_smoothness");
+    private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */
     public static TrainConfig read(Path file) throws IOException {
@@ -236,8 +233,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         Diffusion diffusion = Diffusion.fromJson(df);
 
         JsonNode l = section(root, "loss", LOSS);
-        Loss loss = new Loss(num(l, "kl_weight", 1e-6), num(l, "mse_weight", 0.1), num(l, "posterior_noise", 1), num(l, "scale_equivariance", 0),
-                num(l, "latent_smoothness", 0));
+        Loss loss = new Loss(num(l, "kl_weight", 1e-6), num(l, "mse_weight", 0.1), num(l, "posterior_noise", 1));
 
         ObjectNode raw = root.deepCopy();
         raw.remove("output"); // moving a run directory must not block its resume
