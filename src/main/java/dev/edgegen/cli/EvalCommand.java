@@ -11,6 +11,7 @@ import dev.edgegen.eval.TradeoffPlot;
 import dev.edgegen.io.Images;
 import dev.edgegen.io.Png;
 import dev.edgegen.pipeline.ModelLoader;
+import dev.edgegen.pipeline.SamplingDefaults;
 import dev.edgegen.pipeline.StableDiffusion;
 import dev.edgegen.pipeline.TextToImage;
 import java.awt.image.BufferedImage;
@@ -35,17 +36,17 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOption modelOption;
 
-    @Option(names = "--steps", defaultValue = "50", description = "Sampling steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = SamplingDefaults.EVAL_STEPS, description = "Sampling steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--cfg-scale", defaultValue = "5", description = "Guidance scale (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cfg-scale", defaultValue = SamplingDefaults.EVAL_CFG_SCALE, description = "Guidance scale (default: ${DEFAULT-VALUE}).")
     float cfgScale;
 
     @Option(names = "--guidance-rescale", defaultValue = "0",
             description = "Guidance rescale φ in [0, 1], as in generate (default: ${DEFAULT-VALUE}).")
     float guidanceRescale;
 
-    @Option(names = "--sampler", defaultValue = "ddim", description = "Sampler (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sampler", defaultValue = SamplingDefaults.EVAL_SAMPLER, description = "Sampler (default: ${DEFAULT-VALUE}).")
     String sampler;
 
     @Option(names = "--prompts", defaultValue = "held-out", split = ",",

@@ -16,8 +16,12 @@ public record SamplingDefaults(String sampler, int steps, float cfgScale) {
     /** For models that recommend nothing (a user's SD-1.x): 20 DPM-Solver++(2M) steps at guidance 7.5. */
     public static final SamplingDefaults GENERIC = new SamplingDefaults("dpmpp_2m", 20, 7.5f);
 
-    /** What `edgegen eval` measures at by default, and what `edgegen export` recommends: 50 DDIM steps, guidance 5. */
-    public static final SamplingDefaults EVALUATED = new SamplingDefaults("ddim", 50, 5f);
+    /** `edgegen eval`'s defaults, as the constants its options need: 50 DDIM steps at guidance 5. */
+    public static final String EVAL_SAMPLER = "ddim", EVAL_STEPS = "50", EVAL_CFG_SCALE = "5";
+
+    /** What `edgegen eval` measures at by default, and so what `edgegen export` recommends. */
+    public static final SamplingDefaults EVALUATED =
+            new SamplingDefaults(EVAL_SAMPLER, Integer.parseInt(EVAL_STEPS), Float.parseFloat(EVAL_CFG_SCALE));
 
     public SamplingDefaults {
         Sampler.byName(sampler);
