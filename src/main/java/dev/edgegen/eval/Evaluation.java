@@ -287,8 +287,8 @@ public final class Evaluation implements AutoCloseable {
                 List<Sample> g = samples.subList(start, Math.min(samples.size(), start + 25));
                 NDArray x = ContrastiveTraining.images(g, scope);                       // (B, 3, 64, 64) in [-1, 1]
                 NDArray z = vae.encode(x).mean();                                       // (B, C, h, w)
-                latentHf += dev.edgegen.tensor.Ops.highFrequencyShare(vae.toDiffusionLatents(z)).getFloat() * g.size();
-                imageHf += dev.edgegen.tensor.Ops.highFrequencyShare(x).getFloat() * g.size();
+                latentHf += dev.edgegen.tensor.Ops.highFrequencyShare(vae.toDiffusionLatents(z)) * g.size();
+                imageHf += dev.edgegen.tensor.Ops.highFrequencyShare(x) * g.size();
                 NDArray r = vae.decode(z).clip(-1f, 1f);
                 mse += r.sub(x).div(2f).square().mean().getFloat() * g.size();
                 js.addAll(PromptFollowing.score(classifier, r, g.stream().map(Sample::scene).toList()));

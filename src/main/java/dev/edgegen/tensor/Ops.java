@@ -1,6 +1,7 @@
 package dev.edgegen.tensor;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.norm.LayerNorm;
@@ -84,11 +85,14 @@ public final class Ops {
     /**
      * Share of x's energy above the 2x-downsampled band: |x − up₂(down₂(x))|² / |x − mean(x)|², summed over a
      * batch (B, C, H, W), each (image, channel) centred on its own mean; down₂ is {@link #areaDownsample}, up₂
-     * nearest-neighbour. Near 0 for smooth maps, up to 0.75 for white noise. A scalar that gradients flow through.
+     * nearest-neighbour. Near 0 for smooth maps, up to 0.75 for white noise.
      */
-    public static NDArray highFrequencyShare(NDArray x) {
-        NDArray low = areaDownsample(x, 2).repeat(2, 2).repeat(3, 2);
-        NDArray centred = x.sub(x.mean(new int[] {3}, true).mean(new int[] {2}, true));
-        return x.sub(low).square().sum().div(centred.square().sum());
+    public static double highFrequencyShare(NDArray x) {
+        try (NDManager scope = x.getManager().newSubManager()) {
+            x.tempAttach(scope);
+            NDArray low = areaDownsample(x, 2).repeat(2, 2).repeat(3, 2);
+            NDArray centred = x.sub(x.mean(new int[] {3}, true).mean(new int[] {2}, true));
+            return x.sub(low).square().sum().getFloat() / (double) centred.square().sum().getFloat();
+        }
     }
 }
