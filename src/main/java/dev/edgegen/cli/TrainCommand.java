@@ -51,8 +51,10 @@ final class TrainCommand implements Callable<Integer> {
              TrainProgress bar = new TrainProgress(System.err, "train " + stage)) {
             r = stage.equals("autoencoder") ? autoencoder(cfg, loader, m, bar) : unet(cfg, loader, m, bar);
         }
-        System.err.printf(Locale.ROOT, "edgegen: %s at step %d, loss %.5f; checkpoint %s%n",
-                r.stopped() ? "stopped" : "finished", r.stepsDone(), r.lastLoss(), r.checkpoint());
+        String loss = Double.isNaN(r.lastLoss()) ? "no step run"
+                : String.format(Locale.ROOT, "loss %.5f", r.lastLoss());
+        System.err.printf(Locale.ROOT, "edgegen: %s at step %d, %s; checkpoint %s%n",
+                r.stopped() ? "stopped" : "finished", r.stepsDone(), loss, r.checkpoint());
         return 0;
     }
 
