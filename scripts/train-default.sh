@@ -3,7 +3,9 @@
 #   1. fetch the emoji data (scripts/fetch-emoji.sh; synthetic scenes are generated on the fly)
 #   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x8 KL autoencoder)
 #   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
-#   4. edgegen export --run <unet run> --half -o MODEL_OUT           (EMA weights, float16, diffusers layout)
+#      edgegen train unet        --config CONFIGS/unet-2.json        (continues it: "init" from its EMA weights,
+#      edgegen train unet        --config CONFIGS/unet-3.json         a fresh warm-up + cosine at half the rate)
+#   4. edgegen export --run <last unet run> --half -o MODEL_OUT      (EMA weights, float16, diffusers layout)
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
 # Usage: scripts/train-default.sh [CONFIGS [MODEL_OUT]]   (default: configs/default models/default)
 set -euo pipefail
@@ -28,4 +30,10 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 
 train autoencoder
 train unet
-./edgegen export --run "$(run_dir "$CONFIGS/unet.json")" --half -o "$MODEL_OUT"
+last=unet
+for more in unet-2 unet-3; do
+  [ -f "$CONFIGS/$more.json" ] || break
+  train unet "$more"
+  last="$more"
+done
+./edgegen export --run "$(run_dir "$CONFIGS/$last.json")" --half -o "$MODEL_OUT"
