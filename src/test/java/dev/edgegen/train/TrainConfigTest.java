@@ -47,6 +47,28 @@ class TrainConfigTest {
     }
 
     @Test
+    void dataStartSkipsTheSamplesAnEarlierStageSaw(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("u.json");
+        Files.writeString(f, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"seed\": 1,"
+                + " \"data\": {\"emoji_weight\": 0, \"batch_size\": 2, \"flip\": false, \"start\": 1000},"
+                + " \"trainer\": {\"steps\": 10}}");
+        TrainConfig c = TrainConfig.read(f);
+        try (DataLoader later = c.data().loader(c.seed(), System.out);
+             DataLoader fresh = new DataLoader(dev.edgegen.data.SyntheticScenes.source(dev.edgegen.data.SyntheticScenes.Split.TRAIN), 2, 1, 1)) {
+            assertEquals(1000, later.position());
+            Batch first = fresh.next();
+            fresh.seek(1000);
+            Batch expected = fresh.next();
+            Batch b = later.next();
+            assertEquals(expected.captions(), b.captions());
+            assertFalse(first.captions().equals(b.captions()), "starts past position 0");
+            assertEquals(1002, later.position());
+        }
+        String m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10}, \"data\": {\"start\": -1}}");
+        assertTrue(m.contains("data.start must be >= 0"), m);
+    }
+
+    @Test
     void badConfigsAreRefusedNamingTheProblem(@TempDir Path dir) throws IOException {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(dir.resolve("none.json")))
                 .getMessage().contains("training config not found"));
