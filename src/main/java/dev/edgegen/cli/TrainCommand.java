@@ -47,7 +47,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Trainer.Result r;
         try (NDManager m = NDManager.newBaseManager();
-             DataLoader loader = cfg.data().loader(cfg.seed(), System.err);
+             DataLoader loader = cfg.data().loader(cfg.seed(), cfg.data().start(), System.err);
              TrainProgress bar = new TrainProgress(System.err, "train " + stage)) {
             r = stage.equals("autoencoder") ? autoencoder(cfg, loader, m, bar) : unet(cfg, loader, m, bar);
         }

@@ -68,10 +68,11 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         }
 
         /**
-         * The training-split loader: emoji TRAIN split and/or synthetic TRAIN scenes mixed by weight.
+         * The training-split loader: emoji TRAIN split and/or synthetic TRAIN scenes mixed by weight, from sample
+         * position {@code first} (a run's own order starts at {@link #start}; measurements on the data start at 0).
          * Unreadable emoji images are skipped; their number is printed to {@code log}.
          */
-        public DataLoader loader(long seed, java.io.PrintStream log) throws IOException {
+        public DataLoader loader(long seed, long first, java.io.PrintStream log) throws IOException {
             List<Dataset> sources = new ArrayList<>();
             List<Double> weights = new ArrayList<>();
             if (emojiWeight > 0) {
@@ -89,7 +90,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             Dataset ds = sources.size() == 1 ? sources.get(0)
                     : new Mixture(sources, weights.stream().mapToDouble(Double::doubleValue).toArray());
             DataLoader loader = new DataLoader(ds, batchSize, threads, seed);
-            loader.seek(start);
+            loader.seek(first);
             return loader;
         }
     }

@@ -42,10 +42,11 @@ public final class TrainedModels {
     /**
      * The autoencoder of run {@code aeRun} with its EMA weights, in {@code manager}, and per-channel
      * latents_mean / latents_std of its latent means over {@link #SCALE_BATCHES} batches of the training data
-     * (drawn with a fixed seed of their own: the UNet run's data order is untouched and every run on this
-     * autoencoder and data gets the same values), scaling_factor 1. Centring matters: a latent mean the noise
-     * schedule leaks at t = T (SD's schedule keeps 7% of the signal) is learned by the UNet but absent from
-     * the zero-mean noise sampling starts from, and every sample comes out washed out.
+     * (drawn with a fixed seed of their own from position 0: the UNet run's data order is untouched and every
+     * run on this autoencoder and data gets the same values, whatever its {@code data.start}), scaling_factor 1.
+     * Centring matters: a latent mean the noise schedule leaks at t = T (SD's schedule keeps 7% of the signal) is
+     * learned by the UNet but absent from the zero-mean noise sampling starts from, and every sample comes out
+     * washed out.
      */
     public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, NDManager manager) throws IOException {
         AutoencoderKL probe = readAutoencoderRun(aeRun, manager);
@@ -54,7 +55,7 @@ public final class TrainedModels {
         double[] sum = new double[c], sq = new double[c];
         long perChannel = 0;
         try (NDManager scope = manager.newSubManager();
-             DataLoader loader = data.loader(SCALE_SEED, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
+             DataLoader loader = data.loader(SCALE_SEED, 0, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
             for (int i = 0; i < SCALE_BATCHES; i++) {
                 try (Posterior p = probe.encode(loader.next().images(scope))) {
                     NDArray mu = p.mean();                                                  // (B, C, h, w)

@@ -39,7 +39,7 @@ class TrainConfigTest {
         assertEquals(1.0, c.loss().posteriorNoise());
         assertFalse(c.raw().has("output"));
         assertFalse(c.raw().path("trainer").has("checkpoint_every"));
-        try (DataLoader loader = c.data().loader(c.seed(), System.out)) {
+        try (DataLoader loader = c.data().loader(c.seed(), c.data().start(), System.out)) {
             Batch b = loader.next();
             assertEquals(4, b.size());
             assertTrue(b.scenes().get(0) != null, "synthetic only");
@@ -53,7 +53,8 @@ class TrainConfigTest {
                 + " \"data\": {\"emoji_weight\": 0, \"batch_size\": 2, \"flip\": false, \"start\": 1000},"
                 + " \"trainer\": {\"steps\": 10}}");
         TrainConfig c = TrainConfig.read(f);
-        try (DataLoader later = c.data().loader(c.seed(), System.out);
+        assertEquals(1000, c.data().start());
+        try (DataLoader later = c.data().loader(c.seed(), c.data().start(), System.out);
              DataLoader fresh = new DataLoader(dev.edgegen.data.SyntheticScenes.source(dev.edgegen.data.SyntheticScenes.Split.TRAIN), 2, 1, 1)) {
             assertEquals(1000, later.position());
             Batch first = fresh.next();
