@@ -3,7 +3,6 @@
 #   default-model.{json,md}, default-model-held-out-{1,2}.png   50 DDIM steps, CFG 5, held-out synthetic prompts
 #   default-model-emoji.{json,md}, default-model-emoji.png      emoji prompts (CLIP score, grid)
 #   default-model-sweep.{json,md,png}                           FID vs CLIP score over guidance scales
-#   default-model-generate.png                                  `edgegen generate` outputs for the README prompts
 # Usage: scripts/eval-default.sh [MODEL_DIR] [OUT_PREFIX]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,7 +4,8 @@
 #   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x8 KL autoencoder)
 #   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
 #      edgegen train unet        --config CONFIGS/unet-2.json        (continues it: "init" from its EMA weights,
-#      edgegen train unet        --config CONFIGS/unet-3.json         a fresh warm-up + cosine at half the rate)
+#      edgegen train unet        --config CONFIGS/unet-3.json         a fresh warm-up + cosine at half the rate;
+#      edgegen train unet        --config CONFIGS/unet-4.json         unet-4 also starts past the scenes seen before)
 #   4. edgegen export --run <last unet run> --half -o MODEL_OUT      (EMA weights, float16, diffusers layout)
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
 # Usage: scripts/train-default.sh [CONFIGS [MODEL_OUT]]   (default: configs/default models/default)
@@ -31,7 +32,7 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 train autoencoder
 train unet
 last=unet
-for more in unet-2 unet-3; do
+for more in unet-2 unet-3 unet-4; do
   [ -f "$CONFIGS/$more.json" ] || break
   train unet "$more"
   last="$more"
