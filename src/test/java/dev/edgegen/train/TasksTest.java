@@ -50,20 +50,21 @@ class TasksTest {
 
     @Test
     void minSnrWeightedLossIsTheWeightedPerSampleMse() throws IOException {
+        float lp = firstLoss(0, 0);
+        float lw = firstLoss(5, 0);
+        // same batch, timesteps and noise; epsilon weights min(SNR, 5) / SNR are ≤ 1
+        assertTrue(Float.isFinite(lw) && lw > 0 && lw <= lp + 1e-6f, lw + " vs " + lp);
+    }
+
+    /** The epsilon loss of a fixed tiny denoiser on the first synthetic batch, same timesteps and noise every call. */
+    private static float firstLoss(double minSnrGamma, double objectWeight) throws IOException {
         try (NDManager m = NDManager.newBaseManager();
-             DataLoader a = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11);
-             DataLoader b = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
             TinyDenoiser net = new TinyDenoiser();
             net.initialize(m, 0.2f, 3);
             CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
-            DiffusionTask plain = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, a,
-                    NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.1, 0, 0);
-            DiffusionTask weighted = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, b,
-                    NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.1, 5, 0);
-            float lp = plain.loss(m, 0, new java.util.Random(4)).getFloat();
-            float lw = weighted.loss(m, 0, new java.util.Random(4)).getFloat();
-            // same batch, timesteps and noise; epsilon weights min(SNR, 5) / SNR are ≤ 1
-            assertTrue(Float.isFinite(lw) && lw > 0 && lw <= lp + 1e-6f, lw + " vs " + lp);
+            return new DiffusionTask(net::forward, TasksTest::pool, cache::encode, loader, NoiseSchedule.sd(),
+                    DiffusionTask.Prediction.EPSILON, 0.1, minSnrGamma, objectWeight).loss(m, 0, new java.util.Random(4)).getFloat();
         }
     }
 
@@ -93,18 +94,9 @@ class TasksTest {
             assertEquals(0f, emoji.foregroundMask(16, 16)[100], "no scene, no mask: plain MSE");
             assertThrows(IllegalArgumentException.class, () -> batch.foregroundMask(10, 10));
         }
-        try (NDManager m = NDManager.newBaseManager();
-             DataLoader a = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11);
-             DataLoader b = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
-            TinyDenoiser net = new TinyDenoiser();
-            net.initialize(m, 0.2f, 3);
-            CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
-            float lp = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, a, NoiseSchedule.sd(),
-                    DiffusionTask.Prediction.EPSILON, 0.1, 5, 0).loss(m, 0, new java.util.Random(4)).getFloat();
-            float lo = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, b, NoiseSchedule.sd(),
-                    DiffusionTask.Prediction.EPSILON, 0.1, 5, 3).loss(m, 0, new java.util.Random(4)).getFloat();
-            assertTrue(Float.isFinite(lo) && Math.abs(lo - lp) > 1e-6 * lp, lo + " vs " + lp);
-        }
+        float lp = firstLoss(5, 0);
+        float lo = firstLoss(5, 3);
+        assertTrue(Float.isFinite(lo) && Math.abs(lo - lp) > 1e-6 * lp, lo + " vs " + lp);
         assertThrows(IllegalArgumentException.class,
                 () -> new DiffusionTask(null, null, null, null, NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.1, 5, -1));
     }
