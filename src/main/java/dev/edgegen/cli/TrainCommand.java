@@ -93,7 +93,7 @@ final class TrainCommand implements Callable<Integer> {
                     }
                 },
                 captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(),
-                cfg.diffusion().minSnrGamma(), cfg.diffusion().objectWeight());
+                cfg.diffusion().minSnrGamma());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

@@ -17,10 +17,7 @@ import java.util.Random;
  * empty caption with probability {@code cfgDropout} so the same model learns the unconditional
  * prediction classifier-free guidance needs (Ho &amp; Salimans 2022). With {@code minSnrGamma} &gt; 0 each
  * sample's MSE is weighted by Min-SNR-γ (Hang et al. 2023): min(SNR, γ) / SNR for epsilon, min(SNR, γ) / (SNR + 1)
- * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient. With {@code objectWeight}
- * λ &gt; 0 the squared error of latent cells covering an object of a synthetic scene counts 1 + λ times that of the
- * background (normalised to mean 1 per image): shape words decide only an object's outline, a few cells of a
- * mostly flat latent.
+ * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient.
  */
 public final class DiffusionTask implements Trainer.Task {
     /** The trained network: noisy latents (B, C, h, w), timesteps (B) float32, context (B, L, D) → (B, C, h, w). */
@@ -48,19 +45,16 @@ public final class DiffusionTask implements Trainer.Task {
     private final Prediction prediction;
     private final double cfgDropout;
     private final double minSnrGamma;
-    private final double objectWeight;
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
-        this(denoiser, latents, text, loader, schedule, prediction, cfgDropout, 0, 0);
+        this(denoiser, latents, text, loader, schedule, prediction, cfgDropout, 0);
     }
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
-                         NoiseSchedule schedule, Prediction prediction, double cfgDropout, double minSnrGamma, double objectWeight) {
+                         NoiseSchedule schedule, Prediction prediction, double cfgDropout, double minSnrGamma) {
         if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("min-SNR gamma must be >= 0 (0 = off), got " + minSnrGamma);
-        if (!(objectWeight >= 0)) throw new IllegalArgumentException("object weight must be >= 0 (0 = off), got " + objectWeight);
         this.minSnrGamma = minSnrGamma;
-        this.objectWeight = objectWeight;
         if (prediction == Prediction.EPSILON && schedule != null && schedule.zeroTerminalSnr()) {
             throw new IllegalArgumentException("a zero-terminal-SNR schedule needs v-prediction: at t = T-1 the input is the noise itself");
         }
@@ -93,25 +87,8 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, t);
         NDArray out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
-        if (objectWeight > 0) {
-            int h = (int) x0.getShape().get(2), w = (int) x0.getShape().get(3);
-            se = se.mul(scope.create(objectWeights(batch.foregroundMask(h, w), b, objectWeight), new Shape(b, 1, h, w)));
-        }
         if (minSnrGamma == 0) return se.mean();
         return se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
-    }
-
-    /** Per-cell loss weights (B, h, w) from a foreground {@code mask} of {@code b} images: 1 + λ·mask, mean 1 per image. */
-    static float[] objectWeights(float[] mask, int b, double lambda) {
-        int cells = mask.length / b;
-        float[] w = new float[mask.length];
-        for (int i = 0; i < b; i++) {
-            double sum = 0;
-            for (int j = 0; j < cells; j++) sum += 1 + lambda * mask[i * cells + j];
-            double mean = sum / cells;
-            for (int j = 0; j < cells; j++) w[i * cells + j] = (float) ((1 + lambda * mask[i * cells + j]) / mean);
-        }
-        return w;
     }
 
     /** Min-SNR-γ loss weight of each timestep. */

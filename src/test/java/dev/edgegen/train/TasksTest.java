@@ -33,8 +33,8 @@ class TasksTest {
     @Test
     void minSnrWeightsCapTheCleanTimesteps() {
         NoiseSchedule s = NoiseSchedule.sd();
-        DiffusionTask eps = new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.EPSILON, 0.1, 5, 0);
-        DiffusionTask v = new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.V_PREDICTION, 0.1, 5, 0);
+        DiffusionTask eps = new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.EPSILON, 0.1, 5);
+        DiffusionTask v = new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.V_PREDICTION, 0.1, 5);
         int[] t = {0, 999};
         double snr0 = s.alphasCumprod()[0] / (1 - s.alphasCumprod()[0]);           // ≈ 1176: capped at γ = 5
         double snrT = s.alphasCumprod()[999] / (1 - s.alphasCumprod()[999]);       // ≈ 0.0047: below γ, weight 1
@@ -45,60 +45,27 @@ class TasksTest {
         assertEquals(5 / (snr0 + 1), wv[0], 1e-6);
         assertEquals(snrT / (snrT + 1), wv[1], 1e-6);
         assertThrows(IllegalArgumentException.class,
-                () -> new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.EPSILON, 0.1, -1, 0));
+                () -> new DiffusionTask(null, null, null, null, s, DiffusionTask.Prediction.EPSILON, 0.1, -1));
     }
 
     @Test
     void minSnrWeightedLossIsTheWeightedPerSampleMse() throws IOException {
-        float lp = firstLoss(0, 0);
-        float lw = firstLoss(5, 0);
+        float lp = firstLoss(0);
+        float lw = firstLoss(5);
         // same batch, timesteps and noise; epsilon weights min(SNR, 5) / SNR are ≤ 1
         assertTrue(Float.isFinite(lw) && lw > 0 && lw <= lp + 1e-6f, lw + " vs " + lp);
     }
 
     /** The epsilon loss of a fixed tiny denoiser on the first synthetic batch, same timesteps and noise every call. */
-    private static float firstLoss(double minSnrGamma, double objectWeight) throws IOException {
+    private static float firstLoss(double minSnrGamma) throws IOException {
         try (NDManager m = NDManager.newBaseManager();
              DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
             TinyDenoiser net = new TinyDenoiser();
             net.initialize(m, 0.2f, 3);
             CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
             return new DiffusionTask(net::forward, TasksTest::pool, cache::encode, loader, NoiseSchedule.sd(),
-                    DiffusionTask.Prediction.EPSILON, 0.1, minSnrGamma, objectWeight).loss(m, 0, new java.util.Random(4)).getFloat();
+                    DiffusionTask.Prediction.EPSILON, 0.1, minSnrGamma).loss(m, 0, new java.util.Random(4)).getFloat();
         }
-    }
-
-    @Test
-    void objectWeightsFavourTheCellsAnObjectCovers() throws IOException {
-        try (DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
-            dev.edgegen.data.Batch batch = loader.next();
-            float[] mask = batch.foregroundMask(16, 16);                                  // (4, 16, 16)
-            for (int i = 0; i < 4; i++) {
-                for (dev.edgegen.data.Scene.Obj o : batch.scenes().get(i).objects()) {
-                    assertEquals(1f, mask[(i * 16 + (int) o.cy() / 4) * 16 + (int) o.cx() / 4], "centre cell of " + o);
-                }
-                assertEquals(0f, mask[i * 256], "corner cell is background");
-            }
-            float[] w = DiffusionTask.objectWeights(mask, 4, 3);
-            for (int i = 0; i < 4; i++) {
-                double sum = 0, fg = 0, bg = 0;
-                for (int j = 0; j < 256; j++) {
-                    sum += w[i * 256 + j];
-                    if (mask[i * 256 + j] > 0) fg = w[i * 256 + j]; else bg = w[i * 256 + j];
-                }
-                assertEquals(256, sum, 1e-3, "mean weight 1");
-                assertEquals(4, fg / bg, 1e-5, "object cells count 1 + λ times");
-            }
-            dev.edgegen.data.Batch emoji = new dev.edgegen.data.Batch(new float[3 * 64 * 64], 1, 64, 64, List.of("x"),
-                    java.util.Arrays.asList((dev.edgegen.data.Scene) null));
-            assertEquals(0f, emoji.foregroundMask(16, 16)[100], "no scene, no mask: plain MSE");
-            assertThrows(IllegalArgumentException.class, () -> batch.foregroundMask(10, 10));
-        }
-        float lp = firstLoss(5, 0);
-        float lo = firstLoss(5, 3);
-        assertTrue(Float.isFinite(lo) && Math.abs(lo - lp) > 1e-6 * lp, lo + " vs " + lp);
-        assertThrows(IllegalArgumentException.class,
-                () -> new DiffusionTask(null, null, null, null, NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.1, 5, -1));
     }
 
     @Test
