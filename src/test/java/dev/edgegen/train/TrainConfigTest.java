@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.SyntheticScenes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +56,7 @@ class TrainConfigTest {
         TrainConfig c = TrainConfig.read(f);
         assertEquals(1000, c.data().start());
         try (DataLoader later = c.data().loader(c.seed(), c.data().start(), System.out);
-             DataLoader fresh = new DataLoader(dev.edgegen.data.SyntheticScenes.source(dev.edgegen.data.SyntheticScenes.Split.TRAIN), 2, 1, 1)) {
+             DataLoader fresh = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 2, 1, 1)) {
             assertEquals(1000, later.position());
             Batch first = fresh.next();
             fresh.seek(1000);
