@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Evaluates a text-to-image model (default: the built-in models/default) and writes docs/results/default-model*:
 #   default-model.{json,md}, default-model-held-out-{1,2}.png   50 DDIM steps, CFG 5, held-out synthetic prompts
-#   default-model-emoji.{json,md}, default-model-emoji.png      emoji prompts (CLIP score, grid)
-#   default-model-sweep.{json,md,png}                           FID vs CLIP score over guidance scales
+#   default-model-emoji.{json,md}, default-model-emoji-emoji.png emoji prompts (CLIP score, grid)
+#   default-model-sweep.{json,md}, default-model-sweep-sweep.png    FID vs CLIP score over guidance scales
 # Usage: scripts/eval-default.sh [MODEL_DIR] [OUT_PREFIX]
 set -euo pipefail
 cd "$(dirname "$0")/.."
