@@ -15,19 +15,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainConfigTest {
+    /** {@code json} written to dir/c.json; relative paths in it resolve against {@code dir}. */
+    static Path write(Path dir, String json) throws IOException {
+        return Files.writeString(dir.resolve("c.json"), json);
+    }
+
     static String message(Path dir, String json) throws IOException {
-        Path f = dir.resolve("c.json");
-        Files.writeString(f, json);
+        Path f = write(dir, json);
         return assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(f)).getMessage();
     }
 
     @Test
     void readsDefaultsAndResolvesPaths(@TempDir Path dir) throws IOException {
-        Path f = dir.resolve("ae.json");
-        Files.writeString(f, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", \"seed\": 3,"
+        TrainConfig c = TrainConfig.read(write(dir, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", \"seed\": 3,"
                 + " \"data\": {\"emoji_weight\": 0, \"batch_size\": 4},"
-                + " \"trainer\": {\"steps\": 100, \"lr\": 0.0002, \"checkpoint_every\": 50}}");
-        TrainConfig c = TrainConfig.read(f);
+                + " \"trainer\": {\"steps\": 100, \"lr\": 0.0002, \"checkpoint_every\": 50}}"));
         assertEquals("autoencoder", c.stage());
         assertEquals(dir.resolve("runs/ae"), c.output());
         assertEquals(100, c.trainer().steps());
@@ -49,11 +51,9 @@ class TrainConfigTest {
 
     @Test
     void dataStartSkipsTheSamplesAnEarlierStageSaw(@TempDir Path dir) throws IOException {
-        Path f = dir.resolve("u.json");
-        Files.writeString(f, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"seed\": 1,"
+        TrainConfig c = TrainConfig.read(write(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"seed\": 1,"
                 + " \"data\": {\"emoji_weight\": 0, \"batch_size\": 2, \"flip\": false, \"start\": 1000},"
-                + " \"trainer\": {\"steps\": 10}}");
-        TrainConfig c = TrainConfig.read(f);
+                + " \"trainer\": {\"steps\": 10}}"));
         assertEquals(1000, c.data().start());
         try (DataLoader later = c.data().loader(c.seed(), c.data().start(), System.out);
              DataLoader fresh = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 2, 1, 1)) {
@@ -103,10 +103,8 @@ class TrainConfigTest {
 
     @Test
     void zeroTerminalSnrTrainsAndSamplesOnTheSameSchedule(@TempDir Path dir) throws IOException {
-        Path f = dir.resolve("u.json");
-        Files.writeString(f, "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"a\", \"trainer\": {\"steps\": 10},"
-                + " \"diffusion\": {\"prediction\": \"v_prediction\", \"rescale_betas_zero_snr\": true}}");
-        TrainConfig.Diffusion d = TrainConfig.read(f).diffusion();
+        TrainConfig.Diffusion d = TrainConfig.read(write(dir, "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"a\","
+                + " \"trainer\": {\"steps\": 10}, \"diffusion\": {\"prediction\": \"v_prediction\", \"rescale_betas_zero_snr\": true}}")).diffusion();
         NoiseSchedule s = d.schedule();
         assertTrue(s.zeroTerminalSnr());
         assertFalse(NoiseSchedule.sd().zeroTerminalSnr());
