@@ -75,7 +75,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private Trainer.Result unet(TrainConfig cfg, DataLoader loader, NDManager m, TrainProgress bar) throws Exception {
-        TrainedModels.Autoencoder ae = TrainedModels.loadAutoencoder(cfg.autoencoder(), cfg.data(), m);
+        TrainedModels.Autoencoder ae = TrainedModels.loadAutoencoder(cfg.autoencoder(), cfg.data(), cfg.init(), m);
         System.err.printf(Locale.ROOT, "edgegen: autoencoder from %s, latents_mean %s, latents_std %s%n",
                 cfg.autoencoder(), ae.vae().config.latentsMean(), ae.vae().config.latentsStd());
         TrainedModels.writeVae(ae.vae(), cfg.output().resolve("vae"));

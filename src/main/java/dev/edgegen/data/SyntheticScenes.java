@@ -48,15 +48,39 @@ public final class SyntheticScenes {
         return HELD_OUT.contains(c.word() + " " + s.word());
     }
 
-    /** Scene {@code index} of {@code split}, with {@code objects} objects (1–3) or 0 for the training mix (40/40/20%). */
+    /** How often a mixed scene has 1, 2 or 3 objects (relative weights). */
+    public record CountMix(double one, double two, double three) {
+        /** 40/40/20%: the mix every run used before the mix became a setting. */
+        public static final CountMix DEFAULT = new CountMix(0.4, 0.4, 0.2);
+
+        public CountMix {
+            if (!(one >= 0 && two >= 0 && three >= 0 && one + two + three > 0)) {
+                throw new IllegalArgumentException("object-count weights must be >= 0 and not all 0, got "
+                        + one + ", " + two + ", " + three);
+            }
+        }
+
+        /** The object count at uniform draw {@code u} in [0, 1). */
+        int count(double u) {
+            double x = u * (one + two + three);
+            return x < one ? 1 : x < one + two ? 2 : 3;
+        }
+    }
+
+    /** Scene {@code index} of {@code split}, with {@code objects} objects (1–3) or 0 for the default mix. */
     public static Scene scene(Split split, long index, int objects) {
         if (objects < 0 || objects > 3) throw new IllegalArgumentException("objects must be 0 (mixed) or 1..3, got " + objects);
+        return scene(split, index, objects, CountMix.DEFAULT);
+    }
+
+    /** Scene {@code index} of {@code split} with an object count drawn from {@code counts}. */
+    public static Scene scene(Split split, long index, CountMix counts) {
+        return scene(split, index, 0, counts);
+    }
+
+    private static Scene scene(Split split, long index, int objects, CountMix counts) {
         Random rng = new Random(mix(split.ordinal() * 0x9E3779B97F4A7C15L + 0x5DEECE66DL, index));
-        int n = objects;
-        if (n == 0) {
-            double u = rng.nextDouble();
-            n = u < 0.4 ? 1 : u < 0.8 ? 2 : 3;
-        }
+        int n = objects == 0 ? counts.count(rng.nextDouble()) : objects;
         Pairs pairs = switch (split) {
             case TRAIN, VAL -> Pairs.EXCLUDE_HELD_OUT;
             case HELD_OUT -> Pairs.FIRST_HELD_OUT;
@@ -69,14 +93,22 @@ public final class SyntheticScenes {
 
     /** A sample (image, caption with a paraphrase chosen by {@code captionRng}, truth) of scene {@code index}. */
     public static Sample sample(Split split, long index, int objects, Random captionRng) {
-        Scene s = scene(split, index, objects);
+        return sample(split, index, scene(split, index, objects), captionRng);
+    }
+
+    private static Sample sample(Split split, long index, Scene s, Random captionRng) {
         Random jitter = new Random(mix(0xC0L + split.ordinal(), index));
         return new Sample(Images.toChw(render(s, jitter), 0), caption(s, captionRng), s);
     }
 
-    /** An endless training source over {@code split} with the mixed object counts. */
+    /** An endless training source over {@code split} with the default mix of object counts. */
     public static Dataset source(Split split) {
-        return (position, rng) -> sample(split, position, 0, rng);
+        return source(split, CountMix.DEFAULT);
+    }
+
+    /** An endless training source over {@code split} with object counts drawn from {@code counts}. */
+    public static Dataset source(Split split, CountMix counts) {
+        return (position, rng) -> sample(split, position, scene(split, position, counts), rng);
     }
 
     static Scene generate(Random rng, int n, Pairs pairs) {

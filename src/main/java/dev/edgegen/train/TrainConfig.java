@@ -32,7 +32,8 @@ import java.util.Set;
  *   "freeze": ["encoder.", "quant_conv."], // optional: parameter-name prefixes kept fixed (e.g. fine-tune only a decoder)
  *   "data": {"emoji_dir": "data/emoji", "emoji_styles": ["google"], "emoji_weight": 1, "synthetic_weight": 1,
  *            "skin_tones": false, "val_fraction": 0.05, "flip": true, "batch_size": 32, "threads": 2,
- *            "start": 0},                  // first sample position: a continuation starts past the earlier stages' samples
+ *            "start": 0,                   // first sample position: a continuation starts past the earlier stages' samples
+ *            "object_counts": [0.4, 0.4, 0.2]},  // weights of synthetic scenes with 1, 2, 3 objects
  *   "trainer": {"steps": 20000, "lr": 1e-4, "warmup_steps": 500, "min_lr_ratio": 0.1, "beta1": 0.9,
  *               "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "clip_norm": 1, "ema_decay": 0.999,
  *               "checkpoint_every": 500, "log_every": 10},
@@ -56,7 +57,8 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     }
 
     public record Data(Path emojiDir, List<String> emojiStyles, double emojiWeight, double syntheticWeight,
-                       boolean skinTones, double valFraction, boolean flip, int batchSize, int threads, long start) {
+                       boolean skinTones, double valFraction, boolean flip, int batchSize, int threads, long start,
+                       SyntheticScenes.CountMix objectCounts) {
         public Data {
             if (start < 0) throw new IllegalArgumentException("data.start must be >= 0, got " + start);
             if (batchSize <= 0) throw new IllegalArgumentException("data.batch_size must be > 0, got " + batchSize);
@@ -84,7 +86,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                 weights.add(emojiWeight);
             }
             if (syntheticWeight > 0) {
-                sources.add(SyntheticScenes.source(SyntheticScenes.Split.TRAIN));
+                sources.add(SyntheticScenes.source(SyntheticScenes.Split.TRAIN, objectCounts));
                 weights.add(syntheticWeight);
             }
             Dataset ds = sources.size() == 1 ? sources.get(0)
@@ -170,7 +172,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TOP = Set.of("stage", "output", "seed", "model", "autoencoder", "init", "freeze", "data", "trainer", "diffusion", "loss");
     private static final Set<String> DATA = Set.of("emoji_dir", "emoji_styles", "emoji_weight", "synthetic_weight", "skin_tones",
-            "val_fraction", "flip", "batch_size", "threads", "start");
+            "val_fraction", "flip", "batch_size", "threads", "start", "object_counts");
     private static final Set<String> TRAINER = Set.of("steps", "lr", "warmup_steps", "min_lr_ratio", "beta1", "beta2", "eps",
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
@@ -225,7 +227,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         Data data = new Data(base.resolve(text(d, "emoji_dir", "data/emoji")), List.copyOf(styles),
                 num(d, "emoji_weight", 1), num(d, "synthetic_weight", 1), bool(d, "skin_tones", false),
                 num(d, "val_fraction", 0.05), bool(d, "flip", true), (int) integer(d, "batch_size", 32), (int) integer(d, "threads", 2),
-                integer(d, "start", 0));
+                integer(d, "start", 0), objectCounts(d));
 
         JsonNode t = section(root, "trainer", TRAINER);
         if (!t.has("steps")) throw new IllegalArgumentException("trainer.steps is required");
@@ -282,6 +284,16 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         if (v == null) return dflt;
         if (!v.isNumber()) throw new IllegalArgumentException("\"" + key + "\" must be a number, got " + v);
         return v.asDouble();
+    }
+
+    /** {@code data.object_counts}: three weights, of synthetic scenes with 1, 2 and 3 objects. */
+    private static SyntheticScenes.CountMix objectCounts(JsonNode d) {
+        JsonNode v = d.get("object_counts");
+        if (v == null) return SyntheticScenes.CountMix.DEFAULT;
+        if (!v.isArray() || v.size() != 3 || !v.get(0).isNumber() || !v.get(1).isNumber() || !v.get(2).isNumber()) {
+            throw new IllegalArgumentException("\"object_counts\" must be three numbers (weights of 1, 2 and 3 objects), got " + v);
+        }
+        return new SyntheticScenes.CountMix(v.get(0).asDouble(), v.get(1).asDouble(), v.get(2).asDouble());
     }
 
     private static long integer(JsonNode n, String key, long dflt) {

@@ -49,7 +49,24 @@ public final class TrainedModels {
      * washed out.
      */
     public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, NDManager manager) throws IOException {
+        return loadAutoencoder(aeRun, data, null, manager);
+    }
+
+    /**
+     * As {@link #loadAutoencoder(Path, TrainConfig.Data, NDManager)}, but a continuation of UNet run {@code init}
+     * (non-null) takes that run's latent statistics from {@code <init>/vae/config.json} instead of measuring them:
+     * its UNet learned latents scaled that way, and a continuation may draw a different data mix.
+     */
+    public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, Path init, NDManager manager) throws IOException {
         AutoencoderKL probe = readAutoencoderRun(aeRun, manager);
+        if (init != null) {
+            Path initVae = init.resolve("vae").resolve("config.json");
+            if (!Files.isRegularFile(initVae)) {
+                throw new IllegalArgumentException("init run " + init + " has no vae/config.json: it is not a UNet run");
+            }
+            VAEConfig was = VAEConfig.fromJson(JSON.readTree(initVae.toFile()), initVae.toString());
+            return withWeights(probe, probe.config.withLatentStats(was.latentsMean(), was.latentsStd(), 1f));
+        }
         VAEConfig vc = probe.config;
         int c = vc.latentChannels();
         double[] sum = new double[c], sq = new double[c];
@@ -72,7 +89,10 @@ public final class TrainedModels {
             means.add((float) m);
             stds.add((float) Math.sqrt(Math.max(sq[k] / perChannel - m * m, 1e-12)));
         }
-        VAEConfig scaled = vc.withLatentStats(means, stds, 1f);
+        return withWeights(probe, vc.withLatentStats(means, stds, 1f));
+    }
+
+    private static Autoencoder withWeights(AutoencoderKL probe, VAEConfig scaled) {
         AutoencoderKL vae = new AutoencoderKL(scaled);
         probe.parameters().forEach((k, p) -> vae.parameters().get(k).set(p.get()));
         return new Autoencoder(vae);

@@ -42,6 +42,15 @@ class TrainExportTest {
         assertEquals(2, Main.run("train", "unet", "--config", ae.toString()), "stage must match the config");
         assertEquals(0, Main.run("train", "autoencoder", "--config", ae.toString()));
         assertEquals(0, Main.run("train", "unet", "--config", unet.toString()));
+        Path unet2 = tmp.resolve("unet2.json");
+        Files.writeString(unet2, Files.readString(unet).replace("\"output\": \"runs/unet\"", "\"output\": \"runs/unet2\", \"init\": \"runs/unet\"")
+                .replace("\"threads\": 1}", "\"threads\": 1, \"object_counts\": [0, 0, 1]}").replace("\"steps\": 2", "\"steps\": 1"));
+        assertEquals(0, Main.run("train", "unet", "--config", unet2.toString()));
+        for (String stat : new String[] {"latents_mean", "latents_std"}) {
+            assertEquals(new ObjectMapper().readTree(tmp.resolve("runs/unet/vae/config.json").toFile()).path(stat),
+                    new ObjectMapper().readTree(tmp.resolve("runs/unet2/vae/config.json").toFile()).path(stat),
+                    "a continuation keeps its init run's latent scaling under another data mix");
+        }
         Path ae2 = tmp.resolve("ae2.json");
         Files.writeString(ae2, Files.readString(ae).replace("\"output\": \"runs/ae\"", "\"output\": \"runs/ae2\", \"init\": \"runs/ae\"")
                 .replace("\"steps\": 2, \"warmup_steps\": 1", "\"steps\": 1, \"warmup_steps\": 1, \"lr\": 1e-12"));

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.edgegen.data.Scene.Colour;
 import dev.edgegen.data.Scene.Obj;
 import dev.edgegen.data.Scene.ShapeKind;
+import dev.edgegen.data.SyntheticScenes.CountMix;
 import dev.edgegen.data.SyntheticScenes.Split;
 import java.awt.image.BufferedImage;
 import java.util.EnumSet;
@@ -28,6 +29,20 @@ class SyntheticScenesTest {
         assertEquals(a.scene(), b.scene());
         assertNotEquals(SyntheticScenes.scene(Split.VAL, 123, 0), SyntheticScenes.scene(Split.TRAIN, 123, 0));
         assertEquals(3 * 64 * 64, a.pixels().length);
+    }
+
+    @Test
+    void theObjectCountMixIsASettingWhoseDefaultKeepsTheOldDraws() {
+        int[] counts = new int[4];
+        for (int i = 0; i < 2000; i++) counts[SyntheticScenes.scene(Split.TRAIN, i, new CountMix(1, 3, 0)).count()]++;
+        assertEquals(0, counts[3]);
+        assertEquals(0.75, counts[2] / 2000.0, 0.03);
+        // the rule before the mix was a setting: u < 0.4 -> 1, u < 0.8 -> 2, else 3 (runs so far saw these scenes)
+        double[] u = {0, 0.3999, 0.4, 0.7999, 0.8, 0.9999};
+        int[] old = {1, 1, 2, 2, 3, 3};
+        for (int k = 0; k < u.length; k++) assertEquals(old[k], CountMix.DEFAULT.count(u[k]), "u = " + u[k]);
+        assertThrows(IllegalArgumentException.class, () -> new CountMix(0, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new CountMix(1, -1, 0));
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -68,6 +69,24 @@ class TrainConfigTest {
         }
         String m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10}, \"data\": {\"start\": -1}}");
         assertTrue(m.contains("data.start must be >= 0"), m);
+    }
+
+    @Test
+    void objectCountsSetTheMixOfSyntheticScenes(@TempDir Path dir) throws IOException {
+        TrainConfig c = TrainConfig.read(write(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"seed\": 1,"
+                + " \"data\": {\"emoji_weight\": 0, \"batch_size\": 8, \"flip\": false, \"object_counts\": [0, 1, 0]},"
+                + " \"trainer\": {\"steps\": 10}}"));
+        try (DataLoader loader = c.data().loader(c.seed(), 0, System.out)) {
+            for (int b = 0; b < 3; b++) {
+                for (Scene s : loader.next().scenes()) assertEquals(2, s.count(), "only two-object scenes");
+            }
+        }
+        assertEquals(SyntheticScenes.CountMix.DEFAULT, TrainConfig.read(write(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\","
+                + " \"trainer\": {\"steps\": 10}}")).data().objectCounts(), "absent: the default mix");
+        String m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10}, \"data\": {\"object_counts\": [1, 2]}}");
+        assertTrue(m.contains("\"object_counts\" must be three numbers"), m);
+        m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10}, \"data\": {\"object_counts\": [0, 0, 0]}}");
+        assertTrue(m.contains("object-count weights must be >= 0 and not all 0"), m);
     }
 
     @Test
