@@ -46,16 +46,9 @@ public final class TrainedModels {
      * run on this autoencoder and data gets the same values, whatever its {@code data.start}), scaling_factor 1.
      * Centring matters: a latent mean the noise schedule leaks at t = T (SD's schedule keeps 7% of the signal) is
      * learned by the UNet but absent from the zero-mean noise sampling starts from, and every sample comes out
-     * washed out.
-     */
-    public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, NDManager manager) throws IOException {
-        return loadAutoencoder(aeRun, data, null, manager);
-    }
-
-    /**
-     * As {@link #loadAutoencoder(Path, TrainConfig.Data, NDManager)}, but a continuation of UNet run {@code init}
-     * (non-null) takes that run's latent statistics from {@code <init>/vae/config.json} instead of measuring them:
-     * its UNet learned latents scaled that way, and a continuation may draw a different data mix.
+     * washed out. A continuation of UNet run {@code init} (non-null) takes that run's statistics from
+     * {@code <init>/vae/config.json} instead of measuring them: its UNet learned latents scaled that way, and a
+     * continuation may draw a different data mix.
      */
     public static Autoencoder loadAutoencoder(Path aeRun, TrainConfig.Data data, Path init, NDManager manager) throws IOException {
         AutoencoderKL probe = readAutoencoderRun(aeRun, manager);
