@@ -6,7 +6,8 @@
 #      edgegen train unet        --config CONFIGS/unet-2.json        (continues it: "init" from its EMA weights,
 #      edgegen train unet        --config CONFIGS/unet-3.json         a fresh warm-up + cosine at half the rate;
 #      edgegen train unet        --config CONFIGS/unet-4.json         unet-4 and unet-5 also start past the scenes seen
-#      edgegen train unet        --config CONFIGS/unet-5.json         before; unet-5 draws more two-object scenes)
+#      edgegen train unet        --config CONFIGS/unet-5.json         before; unet-5 and unet-6 draw more two-object
+#      edgegen train unet        --config CONFIGS/unet-6.json         scenes)
 #   4. edgegen export --run <last unet run> --half -o MODEL_OUT      (EMA weights, float16, diffusers layout)
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
 # Usage: scripts/train-default.sh [CONFIGS [MODEL_OUT]]   (default: configs/default models/default)
@@ -33,7 +34,7 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 train autoencoder
 train unet
 last=unet
-for more in unet-2 unet-3 unet-4 unet-5; do
+for more in unet-2 unet-3 unet-4 unet-5 unet-6; do
   [ -f "$CONFIGS/$more.json" ] || break
   train unet "$more"
   last="$more"
