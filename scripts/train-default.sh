@@ -5,7 +5,7 @@
 #   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
 #      edgegen train unet        --config CONFIGS/unet-2.json        (continues it: "init" from its EMA weights,
 #      edgegen train unet        --config CONFIGS/unet-3.json         a fresh warm-up + cosine at half the rate;
-#      edgegen train unet        --config CONFIGS/unet-4.json         unet-4 and unet-5 also start past the scenes seen
+#      edgegen train unet        --config CONFIGS/unet-4.json         unet-4 to unet-6 also start past the scenes seen
 #      edgegen train unet        --config CONFIGS/unet-5.json         before; unet-5 and unet-6 draw more two-object
 #      edgegen train unet        --config CONFIGS/unet-6.json         scenes)
 #   4. edgegen export --run <last unet run> --half -o MODEL_OUT      (EMA weights, float16, diffusers layout)
