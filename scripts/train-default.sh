@@ -5,9 +5,10 @@
 #   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
 #      edgegen train unet        --config CONFIGS/unet-2.json        (continues it: "init" from its EMA weights,
 #      edgegen train unet        --config CONFIGS/unet-3.json         a fresh warm-up + cosine at half the rate;
-#      edgegen train unet        --config CONFIGS/unet-4.json         unet-4 to unet-6 also start past the scenes seen
-#      edgegen train unet        --config CONFIGS/unet-5.json         before; unet-5 and unet-6 draw more two-object
+#      edgegen train unet        --config CONFIGS/unet-4.json         unet-4 to unet-7 also start past the scenes seen
+#      edgegen train unet        --config CONFIGS/unet-5.json         before; unet-5 to unet-7 draw more two-object
 #      edgegen train unet        --config CONFIGS/unet-6.json         scenes)
+#      edgegen train unet        --config CONFIGS/unet-7.json
 #   4. edgegen export --run <last unet run> --half -o MODEL_OUT      (EMA weights, float16, diffusers layout)
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
 # Usage: scripts/train-default.sh [CONFIGS [MODEL_OUT]]   (default: configs/default models/default)
@@ -34,7 +35,7 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 train autoencoder
 train unet
 last=unet
-for more in unet-2 unet-3 unet-4 unet-5 unet-6; do
+for more in unet-2 unet-3 unet-4 unet-5 unet-6 unet-7; do
   [ -f "$CONFIGS/$more.json" ] || break
   train unet "$more"
   last="$more"
