@@ -35,8 +35,8 @@ train() {  # train STAGE [CONFIG_NAME], resuming when its run directory already 
 train autoencoder
 train unet
 last=unet
-for more in unet-2 unet-3 unet-4 unet-5 unet-6 unet-7; do
-  [ -f "$CONFIGS/$more.json" ] || break
+for cfg in $(ls "$CONFIGS"/unet-*.json 2>/dev/null | sort -V); do  # the continuation stages, in order
+  more="$(basename "$cfg" .json)"
   train unet "$more"
   last="$more"
 done
