@@ -7,7 +7,6 @@ import dev.edgegen.nn.GroupNorm;
 import dev.edgegen.nn.Linear;
 import dev.edgegen.nn.Module;
 import dev.edgegen.nn.Parameter;
-import dev.edgegen.tensor.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -51,7 +50,7 @@ public final class ContrastiveModel extends Module {
             throw new IllegalArgumentException("the contrastive model takes (B, 3, 64, 64) images, got " + images.getShape());
         }
         NDArray h = images;
-        for (int i = 0; i < convs.size(); i++) h = Ops.silu(norms.get(i).forward(convs.get(i).forward(h)));
+        for (int i = 0; i < convs.size(); i++) h = norms.get(i).forwardSilu(convs.get(i).forward(h));
         return h.mean(new int[] {3}).mean(new int[] {2});
     }
 

@@ -6,7 +6,6 @@ import dev.edgegen.data.Scene;
 import dev.edgegen.nn.Conv2d;
 import dev.edgegen.nn.GroupNorm;
 import dev.edgegen.nn.Module;
-import dev.edgegen.tensor.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -46,7 +45,7 @@ public final class SceneClassifier extends Module {
         }
         NDArray h = images;
         for (int i = 0; i < convs.size(); i++) {
-            h = Ops.silu(norms.get(i).forward(convs.get(i).forward(h)));
+            h = norms.get(i).forwardSilu(convs.get(i).forward(h));
         }
         return head.forward(h);
     }

@@ -1,7 +1,7 @@
 package dev.edgegen.nn;
 
 import ai.djl.ndarray.NDArray;
-import dev.edgegen.tensor.Ops;
+import dev.edgegen.tensor.GroupNormOp;
 
 /** GroupNorm over (B, C, ...) with per-channel affine. Keys: {@code weight} (C), {@code bias} (C). */
 public final class GroupNorm extends Module {
@@ -22,8 +22,13 @@ public final class GroupNorm extends Module {
         this.bias = param("bias", Parameter.Init.ZEROS, channels);
     }
 
-    /** x: (B, C, H, W) → same shape. */
+    /** x: (B, C, ...) → same shape. */
     public NDArray forward(NDArray x) {
-        return Ops.groupNorm(x, groups, weight.get(), bias.get(), eps);
+        return GroupNormOp.forward(x, groups, weight.get(), bias.get(), eps, false);
+    }
+
+    /** SiLU(GroupNorm(x)) in one native call, as every ResNet block and output head uses it: (B, C, ...) → same shape. */
+    public NDArray forwardSilu(NDArray x) {
+        return GroupNormOp.forward(x, groups, weight.get(), bias.get(), eps, true);
     }
 }

@@ -36,12 +36,12 @@ public final class ResnetBlock2D extends Module {
             throw new IllegalArgumentException("this ResnetBlock2D has a time_emb_proj and needs a time embedding");
         }
         return Scope.run(x, () -> {
-            NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));              // (B, out, H, W)
+            NDArray h = conv1.forward(norm1.forwardSilu(x));                    // (B, out, H, W)
             if (timeEmbProj != null) {
                 NDArray t = timeEmbProj.forward(Ops.silu(temb));                // (B, out)
                 h = Ops.addInPlace(h, t.reshape(t.getShape().get(0), out, 1, 1));
             }
-            h = conv2.forward(Ops.silu(norm2.forward(h)));
+            h = conv2.forward(norm2.forwardSilu(h));
             return Ops.addInPlace(h, shortcut(x));
         }, temb);
     }

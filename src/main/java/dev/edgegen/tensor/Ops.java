@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import ai.djl.nn.norm.LayerNorm;
 import ai.djl.pytorch.jni.JniUtils;
 
 /** Ops DJL lacks, composed from NDArray ops (see DJL-NOTES.md for why each is written this way). */
@@ -42,36 +41,6 @@ public final class Ops {
     /** CLIP's quick GELU: x · sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
         return mulInPlace(Activation.sigmoid(x.mul(1.702f)), x);
-    }
-
-    /**
-     * GroupNorm: x (B, C, H, W) normalised over each group of C/G channels and all positions,
-     * then per-channel scale gamma (C) and shift beta (C). Uses LayerNorm over (C/G, H, W) of a
-     * (B, G, C/G, H, W) view, which is ~2x faster than mean/variance ops here.
-     */
-    public static NDArray groupNorm(NDArray x, int groups, NDArray gamma, NDArray beta, float eps) {
-        Shape s = x.getShape();
-        long b = s.get(0);
-        long c = s.get(1);
-        long rest = s.size() / (b * c);
-        Shape normShape = new Shape(c / groups, rest);
-        NDArray grouped = x.reshape(b, groups, c / groups, rest);
-        // layerNorm requires gamma/beta of the normalised shape; ones/zeros are attached to x's manager.
-        NDArray ones = x.getManager().ones(normShape);
-        NDArray zeros = x.getManager().zeros(normShape);
-        NDArray normed = LayerNorm.layerNorm(grouped, normShape, ones, zeros, eps).singletonOrThrow();
-        ones.close();
-        zeros.close();
-        Shape affine = new Shape(1, c, 1);
-        // reshaped views of the weights would be attached to the weights' manager and leak there
-        NDArray g = gamma.reshape(affine);
-        NDArray bt = beta.reshape(affine);
-        g.attach(x.getManager());
-        bt.attach(x.getManager());
-        NDArray y = addInPlace(mulInPlace(normed.reshape(b, c, rest), g), bt);
-        g.close();
-        bt.close();
-        return y.reshape(s);
     }
 
     /** Area downsampling: x (B, C, H, W) → (B, C, H/f, W/f), each output the mean of an f x f block. */

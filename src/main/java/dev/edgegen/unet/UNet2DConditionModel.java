@@ -11,7 +11,6 @@ import dev.edgegen.nn.ResnetBlock2D;
 import dev.edgegen.nn.TimestepEmbedding;
 import dev.edgegen.nn.Transformer2DModel;
 import dev.edgegen.nn.Upsample2D;
-import dev.edgegen.tensor.Ops;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -195,7 +194,7 @@ public final class UNet2DConditionModel extends Module {
                 }
             }
             NDArray last = h;
-            NDArray y = timed("conv_out", timer, () -> convOut.forward(Ops.silu(convNormOut.forward(last))));   // (B, out, h, w)
+            NDArray y = timed("conv_out", timer, () -> convOut.forward(convNormOut.forwardSilu(last)));   // (B, out, h, w)
             y.attach(parent);
             return y;
         }

@@ -8,7 +8,6 @@ import dev.edgegen.nn.ModuleList;
 import dev.edgegen.nn.ResnetBlock2D;
 import dev.edgegen.nn.Scope;
 import dev.edgegen.nn.Upsample2D;
-import dev.edgegen.tensor.Ops;
 import java.util.List;
 
 /**
@@ -47,7 +46,7 @@ public final class Decoder extends Module {
                 h.close();
                 h = next;
             }
-            return convOut.forward(Ops.silu(convNormOut.forward(h)));
+            return convOut.forward(convNormOut.forwardSilu(h));
         });
     }
 

@@ -8,7 +8,6 @@ import dev.edgegen.nn.Module;
 import dev.edgegen.nn.ModuleList;
 import dev.edgegen.nn.ResnetBlock2D;
 import dev.edgegen.nn.Scope;
-import dev.edgegen.tensor.Ops;
 import java.util.List;
 
 /**
@@ -46,7 +45,7 @@ public final class Encoder extends Module {
                 h = s.forward(h);
             }
             h = midBlock.forward(h);
-            return convOut.forward(Ops.silu(convNormOut.forward(h)));
+            return convOut.forward(convNormOut.forwardSilu(h));
         });
     }
 
