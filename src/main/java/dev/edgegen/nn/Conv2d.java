@@ -2,6 +2,7 @@ package dev.edgegen.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.edgegen.tensor.Autocast;
 
 /** 2-D convolution (square kernel). Keys: {@code weight} (out, in/groups, k, k), {@code bias} (out). */
 public final class Conv2d extends Module {
@@ -30,8 +31,11 @@ public final class Conv2d extends Module {
         this.bias = bias ? param("bias", Parameter.Init.ZEROS, out) : null;
     }
 
-    /** x: (B, in, H, W) → (B, out, H', W'). */
+    /** x: (B, in, H, W) → (B, out, H', W'); in bfloat16 inside an {@link Autocast} scope. */
     public NDArray forward(NDArray x) {
+        if (Autocast.active()) {
+            return Autocast.conv2d(x, weight.get(), bias == null ? null : bias.get(), stride.get(0), padding.get(0), 1, groups);
+        }
         return ai.djl.nn.convolutional.Conv2d.conv2d(
                 x, weight.get(), bias == null ? null : bias.get(), stride, padding, dilation, groups)
                 .singletonOrThrow();

@@ -1,6 +1,7 @@
 package dev.edgegen.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.edgegen.tensor.Autocast;
 
 /** y = x W^T + b. Checkpoint keys: {@code weight} (out, in), {@code bias} (out). */
 public final class Linear extends Module {
@@ -16,8 +17,9 @@ public final class Linear extends Module {
         this.bias = bias ? param("bias", Parameter.Init.ZEROS, out) : null;
     }
 
-    /** x: (..., in) → (..., out). */
+    /** x: (..., in) → (..., out); in bfloat16 inside an {@link Autocast} scope. */
     public NDArray forward(NDArray x) {
+        if (Autocast.active()) return Autocast.linear(x, weight.get(), bias == null ? null : bias.get());
         return bias == null
                 ? ai.djl.nn.core.Linear.linear(x, weight.get()).singletonOrThrow()
                 : ai.djl.nn.core.Linear.linear(x, weight.get(), bias.get()).singletonOrThrow();

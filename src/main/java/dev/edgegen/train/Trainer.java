@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.nn.Module;
 import dev.edgegen.nn.Parameter;
+import dev.edgegen.tensor.Autocast;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,10 +44,21 @@ import java.util.function.Predicate;
  * writes a checkpoint and exits; a SIGKILL loses at most the steps since the last checkpoint.
  */
 public final class Trainer {
-    /** Training hyper-parameters; all are part of the saved config except the two intervals. */
+    /**
+     * Training hyper-parameters; all are part of the saved config except the two intervals. {@code bfloat16}: the
+     * forward and backward pass of each step run convolutions and linear layers in bfloat16 ({@link Autocast}).
+     */
     public record Options(long steps, double lr, long warmupSteps, double minLrRatio, double beta1, double beta2,
                           double eps, double weightDecay, double clipNorm, double emaDecay,
-                          long checkpointEvery, long logEvery, long seed) {
+                          long checkpointEvery, long logEvery, long seed, boolean bfloat16) {
+        /** Float32 throughout. */
+        public Options(long steps, double lr, long warmupSteps, double minLrRatio, double beta1, double beta2,
+                       double eps, double weightDecay, double clipNorm, double emaDecay,
+                       long checkpointEvery, long logEvery, long seed) {
+            this(steps, lr, warmupSteps, minLrRatio, beta1, beta2, eps, weightDecay, clipNorm, emaDecay,
+                    checkpointEvery, logEvery, seed, false);
+        }
+
         public Options {
             if (steps <= 0) throw new IllegalArgumentException("steps must be > 0, got " + steps);
             if (checkpointEvery <= 0) throw new IllegalArgumentException("checkpointEvery must be > 0, got " + checkpointEvery);
@@ -220,7 +232,8 @@ public final class Trainer {
                     double gradNorm;
                     try (NDManager scope = manager.newSubManager()) {
                         NDArray loss;
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                             Autocast.Scope precision = options.bfloat16() ? Autocast.bfloat16() : () -> { }) {
                             loss = task.loss(scope, step, stepRandom(options.seed(), step));
                             if (loss.getShape().size() != 1) {
                                 throw new IllegalStateException("task returned a loss of shape " + loss.getShape() + "; it must be a scalar");

@@ -171,8 +171,8 @@ class TasksTest {
         }
     }
 
-    @Test
-    void autoencoderTrainingReducesTheLoss(@TempDir Path dir) throws IOException {
+    /** 60 steps of the tiny autoencoder; returns the loss of every step. */
+    static List<Double> trainTinyAutoencoder(Path dir, boolean bfloat16) throws IOException {
         try (NDManager m = NDManager.newBaseManager();
              DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 8, 2, 1)) {
             TinyAe ae = new TinyAe();
@@ -182,12 +182,29 @@ class TasksTest {
                 @Override public NDArray decode(NDArray latents) { return ae.decode(latents); }
             }, loader, 1e-6, 0.1);
             List<Double> losses = new ArrayList<>();
-            Trainer.Options o = new Trainer.Options(60, 5e-3, 5, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.99, 100, 10, 1);
+            Trainer.Options o = new Trainer.Options(60, 5e-3, 5, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.99, 100, 10, 1, bfloat16);
             new Trainer(ae, o, JSON.createObjectNode(), dir, m).run(task, false, i -> losses.add(i.loss()), false);
-            double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
-            double last = losses.subList(55, 60).stream().mapToDouble(d -> d).average().orElseThrow();
-            assertTrue(last < 0.6 * first, "loss " + first + " → " + last);
+            return losses;
         }
+    }
+
+    @Test
+    void autoencoderTrainingReducesTheLoss(@TempDir Path dir) throws IOException {
+        List<Double> losses = trainTinyAutoencoder(dir, false);
+        double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
+        double last = losses.subList(55, 60).stream().mapToDouble(d -> d).average().orElseThrow();
+        assertTrue(last < 0.6 * first, "loss " + first + " → " + last);
+    }
+
+    @Test
+    void bfloat16TrainingComputesInBfloat16AndLearnsAsFloat32Does(@TempDir Path dir) throws IOException {
+        List<Double> f32 = trainTinyAutoencoder(dir.resolve("f32"), false);
+        List<Double> bf16 = trainTinyAutoencoder(dir.resolve("bf16"), true);
+        assertNotEquals(f32.get(0), bf16.get(0), "the first step's loss is the same: the layers did not run in bfloat16");
+        assertEquals(f32.get(0), bf16.get(0), 0.02 * f32.get(0), "same weights and batch: the first losses agree to bfloat16 precision");
+        double last32 = f32.subList(55, 60).stream().mapToDouble(d -> d).average().orElseThrow();
+        double last16 = bf16.subList(55, 60).stream().mapToDouble(d -> d).average().orElseThrow();
+        assertEquals(last32, last16, 0.1 * last32, "after 60 steps the losses are within 10%");
     }
 
     @Test

@@ -43,6 +43,7 @@ class TrainConfigTest {
         assertEquals(1.0, c.loss().posteriorNoise());
         assertFalse(c.raw().has("output"));
         assertFalse(c.raw().path("trainer").has("checkpoint_every"));
+        assertFalse(c.trainer().bfloat16());
         try (DataLoader loader = c.data().loader(c.seed(), c.data().start(), System.out)) {
             Batch b = loader.next();
             assertEquals(4, b.size());
@@ -118,6 +119,10 @@ class TrainConfigTest {
         m = message(dir, "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"a\", \"trainer\": {\"steps\": 10},"
                 + " \"diffusion\": {\"prediction\": \"v_prediction\", \"rescale_betas_zero_snr\": \"yes\"}}");
         assertTrue(m.contains("must be true or false"), m);
+        m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10, \"precision\": \"fp16\"}}");
+        assertTrue(m.contains("trainer.precision must be \"float32\" or \"bfloat16\""), m);
+        assertTrue(TrainConfig.read(write(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\","
+                + " \"trainer\": {\"steps\": 10, \"precision\": \"bfloat16\"}}")).trainer().bfloat16());
     }
 
     @Test
