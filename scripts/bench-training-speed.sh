@@ -7,7 +7,8 @@
 #   BASELINE_JAR=/tmp/base/target/edgegen.jar scripts/bench-training-speed.sh
 # Needs the default autoencoder run (runs/default/autoencoder) for the UNet stage.
 # Writes docs/results/training-speed.jsonl: one line per run with it/s = the log's it_s at step 60 (start-up
-# excluded), the loss and gradient norm at step 60 (float32 runs of any build agree to ~1e-7).
+# excluded), the loss and gradient norm at step 60 (float32 runs of any build agree to ~1e-7), and prints a
+# markdown table of the median it/s of each variant (the one in docs/results/training-speed.md).
 # Usage: scripts/bench-training-speed.sh [ROUNDS]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ ROUNDS="${1:-3}"
 OUT=docs/results/training-speed.jsonl
 [ -f runs/default/autoencoder/checkpoint.safetensors ] || {
   echo "needs runs/default/autoencoder (./edgegen train autoencoder --config configs/default/autoencoder.json)" >&2; exit 2; }
+command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 127; }
 [ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
 ./edgegen --version >/dev/null   # builds if needed
 WORK="$(mktemp -d)"
@@ -50,3 +52,17 @@ for stage in unet autoencoder; do
     run "$stage" bfloat16 current "$r"
   done
 done
+
+# the median of each variant's runs, and its ratio to this build's float32 and to the baseline build
+jq -rs '
+def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+group_by([.stage, .build, .precision])
+| map({stage: .[0].stage, build: .[0].build, precision: .[0].precision, runs: length,
+       it_s: (map(.it_s) | median), all: (map(.it_s * 1000 | round / 1000) | map(tostring) | join(", "))})
+| (map(select(.build == "baseline" or .precision == "float32")) | map({key: (.stage + "/" + .build), value: .it_s}) | from_entries) as $ref
+| "| stage | build | precision | it/s, median of runs | runs (it/s) | vs this build'\''s float32 | vs baseline |",
+  "|---|---|---|---|---|---|---|",
+  (.[] | "| \(.stage) | \(.build) | \(.precision) | \(.it_s * 1000 | round / 1000) | \(.all)"
+         + " | \(if .build == "current" then (.it_s / $ref[.stage + "/current"] * 100 | round / 100 | tostring) + "x" else "" end)"
+         + " | \(if $ref[.stage + "/baseline"] then (.it_s / $ref[.stage + "/baseline"] * 100 | round / 100 | tostring) + "x" else "" end) |")
+' "$OUT"

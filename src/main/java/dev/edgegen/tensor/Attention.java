@@ -1,27 +1,20 @@
 package dev.edgegen.tensor;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * Multi-head scaled dot-product attention, the UNet's and the text encoders' hot spot.
  * q (B, N, H·D), k and v (B, M, H·D) → (B, N, H·D); softmax(q kᵀ / √D) v per head.
  *
  * <p>{@link #forward} runs PyTorch's fused CPU flash attention ({@code scaled_dot_product_attention},
- * which never materialises the (N, M) score matrix) through a two-line TorchScript module that
- * {@link TorchScriptArchive} writes in memory at first use; DJL exposes no such op directly.
+ * which never materialises the (N, M) score matrix) through a one-line TorchScript module ({@link ScriptOp});
+ * DJL exposes no such op directly.
  * Measured in docs/results/attention-bench.md.
  */
 public final class Attention {
@@ -62,12 +55,12 @@ public final class Attention {
         long b = qs.get(0);
         long n = qs.get(1);
         long m = k.getShape().get(1);
-        PtSymbolBlock module = causal ? Modules.CAUSAL : Modules.FULL;
+        ScriptOp op = causal ? Modules.CAUSAL : Modules.FULL;
         NDList heads4 = new NDList(
                 splitHeads(q, b, n, heads, d),                            // (B, H, N, D) views
                 splitHeads(k, b, m, heads, d),                            // (B, H, M, D)
                 splitHeads(v, b, m, heads, d));                           // (B, H, M, D)
-        NDArray out = IValueUtils.forward(module, heads4, JniUtils.isGradMode()).singletonOrThrow();
+        NDArray out = op.call(heads4, !JniUtils.isGradMode());          // (B, H, N, D); copied below
         NDArray merged = out.transpose(0, 2, 1, 3);                       // (B, N, H, D)
         NDArray result = merged.reshape(qs);                              // (B, N, H·D)
         heads4.close();
@@ -106,25 +99,13 @@ public final class Attention {
         return qs.get(2) / heads;
     }
 
-    /** The two TorchScript modules, compiled by libtorch on first use and kept for the process. */
+    /** The two TorchScript ops, compiled by libtorch on first use and kept for the process. */
     private static final class Modules {
-        static final PtSymbolBlock FULL = load("Sdpa", "False");
-        static final PtSymbolBlock CAUSAL = load("CausalSdpa", "True");
+        static final ScriptOp FULL = load("Sdpa", "False");
+        static final ScriptOp CAUSAL = load("CausalSdpa", "True");
 
-        private static PtSymbolBlock load(String className, String isCausal) {
-            String source = "class " + className + "(Module):\n"
-                    + "  __parameters__ = []\n"
-                    + "  __buffers__ = []\n"
-                    + "  training : bool\n"
-                    + "  def forward(self: __torch__." + className + ", q: Tensor, k: Tensor, v: Tensor) -> Tensor:\n"
-                    + "    return torch.scaled_dot_product_attention(q, k, v, None, 0., " + isCausal + ")\n";
-            byte[] archive = new TorchScriptArchive(className, source).toBytes();
-            PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
-            try {
-                return JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        private static ScriptOp load(String className, String isCausal) {
+            return ScriptOp.compile(className, "torch.scaled_dot_product_attention(q, k, v, None, 0., " + isCausal + ")", "q", "k", "v");
         }
     }
 }

@@ -1,17 +1,8 @@
 package dev.edgegen.tensor;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,14 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * AMX this makes the UNet's training step ~1.2x faster (docs/results/training-speed.md); bfloat16 keeps 8
  * significant bits, so outputs differ from float32 by ~1e-2 relative.
  *
- * <p>The casts run inside small TorchScript modules ({@link TorchScriptArchive}, one per layer signature): DJL
+ * <p>The casts run inside small TorchScript modules ({@link ScriptOp}, one per layer signature): DJL
  * 0.35.1's PyTorch JNI aborts the JVM on any bfloat16 tensor that reaches Java, so none ever does.
  */
 public final class Autocast {
     private Autocast() {}
 
     private static final ThreadLocal<Boolean> BF16 = ThreadLocal.withInitial(() -> false);
-    private static final Map<String, PtSymbolBlock> MODULES = new ConcurrentHashMap<>();
+    private static final Map<String, ScriptOp> OPS = new ConcurrentHashMap<>();
 
     /** A scope; closing it restores the previous precision of this thread. */
     public interface Scope extends AutoCloseable {
@@ -67,30 +58,14 @@ public final class Autocast {
         return run(key, call, bias == null ? new NDList(x, weight) : new NDList(x, weight, bias));
     }
 
+    // torch dtype codes inside TorchScript source: 15 = bfloat16, 6 = float32
     private static NDArray run(String key, String call, NDList inputs) {
         for (NDArray a : inputs) {
             if (!(a instanceof PtNDArray)) throw new IllegalArgumentException("autocast needs PyTorch-engine arrays; got " + a.getClass().getName());
         }
-        PtSymbolBlock module = MODULES.computeIfAbsent(key, k -> load(k, call, inputs.size() == 3));
-        // the "training" call always: the inference call's output would be an inference tensor (see GroupNormOp)
-        return IValueUtils.forward(module, inputs, true).singletonOrThrow();
-    }
-
-    // torch dtype codes inside TorchScript source: 15 = bfloat16, 6 = float32
-    private static PtSymbolBlock load(String className, String call, boolean withBias) {
-        String source = "class " + className + "(Module):\n"
-                + "  __parameters__ = []\n"
-                + "  __buffers__ = []\n"
-                + "  training : bool\n"
-                + "  def forward(self: __torch__." + className + ", x: Tensor, w: Tensor" + (withBias ? ", b: Tensor" : "")
-                + ") -> Tensor:\n"
-                + "    return " + call + "\n";
-        byte[] archive = new TorchScriptArchive(className, source).toBytes();
-        PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
-        try {
-            return JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ScriptOp op = OPS.computeIfAbsent(key, k -> inputs.size() == 3
+                ? ScriptOp.compile(k, call, "x", "w", "b") : ScriptOp.compile(k, call, "x", "w"));
+        // not in inference mode: the models apply in-place ops to the result outside training
+        return op.call(inputs, false);
     }
 }

@@ -1,19 +1,10 @@
 package dev.edgegen.tensor;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * positions, then per-channel scale gamma (C) and shift beta (C). Every UNet and VAE block has one or two.
  *
  * <p>{@link #forward} runs libtorch's native {@code group_norm} (and {@code silu}) kernels through a one-line
- * TorchScript module that {@link TorchScriptArchive} writes in memory at first use, one per (groups, eps, silu);
+ * TorchScript module ({@link ScriptOp}), one per (groups, eps, silu);
  * DJL exposes no GroupNorm. Forward and backward are each one native kernel instead of the ~6 ops (and their
  * backward ops) of {@link #reference}; what that does to whole training steps is in docs/results/training-speed.md.
  * The input is made contiguous first, as the reference's reshape does: the transformers' (B, HW, C) → (B, C, H, W)
@@ -33,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class GroupNormOp {
     private GroupNormOp() {}
 
-    private static final Map<String, PtSymbolBlock> MODULES = new ConcurrentHashMap<>();
+    private static final Map<String, ScriptOp> OPS = new ConcurrentHashMap<>();
 
     /**
      * The fast path used by the models. The result is attached to x's manager; gradients flow to x, gamma and
@@ -44,10 +35,9 @@ public final class GroupNormOp {
         if (!(x instanceof PtNDArray) || !(gamma instanceof PtNDArray) || !(beta instanceof PtNDArray)) {
             throw new IllegalArgumentException("group norm needs PyTorch-engine arrays; got " + x.getClass().getName());
         }
-        PtSymbolBlock module = MODULES.computeIfAbsent(groups + "/" + eps + "/" + silu, k -> load(groups, eps, silu));
-        // always the "training" call: the inference call runs in libtorch's inference mode, whose output tensors
-        // refuse the in-place ops the models apply outside training; without a GradientCollector nothing is recorded
-        NDArray out = IValueUtils.forward(module, new NDList(x, gamma, beta), true).singletonOrThrow();
+        ScriptOp op = OPS.computeIfAbsent(groups + "/" + eps + "/" + silu, k -> compile(groups, eps, silu));
+        // not in inference mode: the models apply in-place ops to the result outside training
+        NDArray out = op.call(new NDList(x, gamma, beta), false);
         if (out.getShape().get(1) != c) throw new IllegalStateException("group_norm returned " + out.getShape());
         return out;
     }
@@ -98,21 +88,9 @@ public final class GroupNormOp {
         return c;
     }
 
-    private static PtSymbolBlock load(int groups, float eps, boolean silu) {
+    private static ScriptOp compile(int groups, float eps, boolean silu) {
         String className = "GroupNorm" + groups + "_" + Integer.toHexString(Float.floatToIntBits(eps)) + (silu ? "_Silu" : "");
         String norm = String.format(Locale.ROOT, "torch.group_norm(x.contiguous(), %d, w, b, %s)", groups, Double.toString(eps));
-        String source = "class " + className + "(Module):\n"
-                + "  __parameters__ = []\n"
-                + "  __buffers__ = []\n"
-                + "  training : bool\n"
-                + "  def forward(self: __torch__." + className + ", x: Tensor, w: Tensor, b: Tensor) -> Tensor:\n"
-                + "    return " + (silu ? "torch.silu(" + norm + ")" : norm) + "\n";
-        byte[] archive = new TorchScriptArchive(className, source).toBytes();
-        PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
-        try {
-            return JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ScriptOp.compile(className, silu ? "torch.silu(" + norm + ")" : norm, "x", "w", "b");
     }
 }

@@ -1,0 +1,53 @@
+package dev.edgegen.tensor;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * One libtorch op DJL does not expose, as a TorchScript module whose {@code forward(tensors…)} returns one
+ * expression; {@link TorchScriptArchive} writes the module and libtorch compiles it once per process. Used for
+ * fused attention, native GroupNorm and the bfloat16 casts of {@link Autocast}.
+ */
+final class ScriptOp {
+    private final PtSymbolBlock module;
+
+    private ScriptOp(PtSymbolBlock module) {
+        this.module = module;
+    }
+
+    /** {@code forward(self, <params as Tensor>) -> Tensor: return <expression>}; the class name must be unique. */
+    static ScriptOp compile(String className, String expression, String... params) {
+        StringBuilder args = new StringBuilder();
+        for (String p : params) args.append(", ").append(p).append(": Tensor");
+        String source = "class " + className + "(Module):\n"
+                + "  __parameters__ = []\n"
+                + "  __buffers__ = []\n"
+                + "  training : bool\n"
+                + "  def forward(self: __torch__." + className + args + ") -> Tensor:\n"
+                + "    return " + expression + "\n";
+        byte[] archive = new TorchScriptArchive(className, source).toBytes();
+        PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        try {
+            return new ScriptOp(JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs the op; the result is attached to the first input's manager and records gradients when gradient mode is
+     * on. {@code inferenceMode}: libtorch's inference mode (cheaper, but the result then refuses in-place ops).
+     */
+    NDArray call(NDList inputs, boolean inferenceMode) {
+        return IValueUtils.forward(module, inputs, !inferenceMode).singletonOrThrow();
+    }
+}
