@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
@@ -91,10 +90,6 @@ public final class Attention {
         }
         if (heads <= 0 || qs.get(2) % heads != 0) {
             throw new IllegalArgumentException("attention: width " + qs.get(2) + " is not divisible by heads=" + heads);
-        }
-        if (!(q instanceof PtNDArray) || !(k instanceof PtNDArray) || !(v instanceof PtNDArray)) {
-            throw new IllegalArgumentException("attention needs PyTorch-engine arrays; got " + q.getClass().getName()
-                    + " (create them with a PyTorch NDManager)");
         }
         return qs.get(2) / heads;
     }

@@ -2,10 +2,10 @@ package dev.edgegen.tensor;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.pytorch.engine.PtNDArray;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Mixed precision for the matmul-heavy layers, torch.autocast's CPU policy: inside a {@link #bfloat16()} scope
@@ -44,27 +44,23 @@ public final class Autocast {
 
     /** conv2d in bfloat16: x (B, in, H, W), weight (out, in/groups, k, k), bias (out) or null → float32 (B, out, H', W'). */
     public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, long stride, long padding, long dilation, int groups) {
-        String key = String.format(Locale.ROOT, "Conv2d_s%d_p%d_d%d_g%d%s", stride, padding, dilation, groups, bias == null ? "" : "_b");
-        String b = bias == null ? "None" : "b.to(15)";
-        String call = String.format(Locale.ROOT, "torch.conv2d(x.to(15), w.to(15), %s, [%d, %d], [%d, %d], [%d, %d], %d).to(6)",
-                b, stride, stride, padding, padding, dilation, dilation, groups);
-        return run(key, call, bias == null ? new NDList(x, weight) : new NDList(x, weight, bias));
+        String key = "Conv2d_s" + stride + "_p" + padding + "_d" + dilation + "_g" + groups + (bias == null ? "" : "_b");
+        return run(key, () -> String.format(Locale.ROOT, "torch.conv2d(x.to(15), w.to(15), %s, [%d, %d], [%d, %d], [%d, %d], %d).to(6)",
+                bias == null ? "None" : "b.to(15)", stride, stride, padding, padding, dilation, dilation, groups),
+                bias == null ? new NDList(x, weight) : new NDList(x, weight, bias));
     }
 
     /** linear in bfloat16: x (..., in), weight (out, in), bias (out) or null → float32 (..., out). */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        String key = bias == null ? "Linear" : "Linear_b";
-        String call = "torch.linear(x.to(15), w.to(15), " + (bias == null ? "None" : "b.to(15)") + ").to(6)";
-        return run(key, call, bias == null ? new NDList(x, weight) : new NDList(x, weight, bias));
+        return run(bias == null ? "Linear" : "Linear_b",
+                () -> "torch.linear(x.to(15), w.to(15), " + (bias == null ? "None" : "b.to(15)") + ").to(6)",
+                bias == null ? new NDList(x, weight) : new NDList(x, weight, bias));
     }
 
-    // torch dtype codes inside TorchScript source: 15 = bfloat16, 6 = float32
-    private static NDArray run(String key, String call, NDList inputs) {
-        for (NDArray a : inputs) {
-            if (!(a instanceof PtNDArray)) throw new IllegalArgumentException("autocast needs PyTorch-engine arrays; got " + a.getClass().getName());
-        }
+    /** {@code expression}: the op's TorchScript, built only the first time {@code key} is seen (torch dtype codes: 15 = bfloat16, 6 = float32). */
+    private static NDArray run(String key, Supplier<String> expression, NDList inputs) {
         ScriptOp op = OPS.computeIfAbsent(key, k -> inputs.size() == 3
-                ? ScriptOp.compile(k, call, "x", "w", "b") : ScriptOp.compile(k, call, "x", "w"));
+                ? ScriptOp.compile(k, expression.get(), "x", "w", "b") : ScriptOp.compile(k, expression.get(), "x", "w"));
         // not in inference mode: the models apply in-place ops to the result outside training
         return op.call(inputs, false);
     }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.pytorch.engine.PtNDArray;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,15 +30,10 @@ public final class GroupNormOp {
      * beta when gradient mode is on.
      */
     public static NDArray forward(NDArray x, int groups, NDArray gamma, NDArray beta, float eps, boolean silu) {
-        long c = check(x, groups, gamma, beta);
-        if (!(x instanceof PtNDArray) || !(gamma instanceof PtNDArray) || !(beta instanceof PtNDArray)) {
-            throw new IllegalArgumentException("group norm needs PyTorch-engine arrays; got " + x.getClass().getName());
-        }
+        check(x, groups, gamma, beta);
         ScriptOp op = OPS.computeIfAbsent(groups + "/" + eps + "/" + silu, k -> compile(groups, eps, silu));
         // not in inference mode: the models apply in-place ops to the result outside training
-        NDArray out = op.call(new NDList(x, gamma, beta), false);
-        if (out.getShape().get(1) != c) throw new IllegalStateException("group_norm returned " + out.getShape());
-        return out;
+        return op.call(new NDList(x, gamma, beta), false);
     }
 
     /**
@@ -73,8 +67,8 @@ public final class GroupNormOp {
         return silu ? Ops.silu(y) : y;
     }
 
-    /** Validates the shapes and returns C. */
-    private static long check(NDArray x, int groups, NDArray gamma, NDArray beta) {
+    /** Validates the shapes. */
+    private static void check(NDArray x, int groups, NDArray gamma, NDArray beta) {
         Shape s = x.getShape();
         if (s.dimension() < 2) throw new IllegalArgumentException("group norm expects (B, C, ...), got " + s);
         long c = s.get(1);
@@ -85,7 +79,6 @@ public final class GroupNormOp {
             throw new IllegalArgumentException("group norm over " + c + " channels got gamma " + gamma.getShape()
                     + " and beta " + beta.getShape());
         }
-        return c;
     }
 
     private static ScriptOp compile(int groups, float eps, boolean silu) {

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
@@ -18,9 +19,11 @@ import java.io.UncheckedIOException;
  * fused attention, native GroupNorm and the bfloat16 casts of {@link Autocast}.
  */
 final class ScriptOp {
+    private final String name;
     private final PtSymbolBlock module;
 
-    private ScriptOp(PtSymbolBlock module) {
+    private ScriptOp(String name, PtSymbolBlock module) {
+        this.name = name;
         this.module = module;
     }
 
@@ -37,7 +40,7 @@ final class ScriptOp {
         byte[] archive = new TorchScriptArchive(className, source).toBytes();
         PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
         try {
-            return new ScriptOp(JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false));
+            return new ScriptOp(className, JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -48,6 +51,12 @@ final class ScriptOp {
      * on. {@code inferenceMode}: libtorch's inference mode (cheaper, but the result then refuses in-place ops).
      */
     NDArray call(NDList inputs, boolean inferenceMode) {
+        for (NDArray a : inputs) {
+            if (!(a instanceof PtNDArray)) {
+                throw new IllegalArgumentException(name + " needs PyTorch-engine arrays (create them with a PyTorch NDManager); got "
+                        + a.getClass().getName());
+            }
+        }
         return IValueUtils.forward(module, inputs, !inferenceMode).singletonOrThrow();
     }
 }
