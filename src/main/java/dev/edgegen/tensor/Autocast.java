@@ -11,9 +11,9 @@ import java.util.function.Supplier;
  * Mixed precision for the matmul-heavy layers, torch.autocast's CPU policy: inside a {@link #bfloat16()} scope
  * (per thread) {@code nn.Conv2d} and {@code nn.Linear} cast their input, weight and bias to bfloat16, run the
  * oneDNN/MKL bfloat16 kernel (accumulating in float32) and return float32. Everything else (norms, softmax,
- * attention, the loss), the weights, their gradients and the optimizer stay float32. On a CPU with AVX512-BF16 or
- * AMX this makes the UNet's training step ~1.2x faster (docs/results/training-speed.md); bfloat16 keeps 8
- * significant bits, so outputs differ from float32 by ~1e-2 relative.
+ * attention, the loss), the weights, their gradients and the optimizer stay float32. On this project's 2-core
+ * machine (AVX512-BF16) it makes a UNet training step 1.21x faster (docs/results/training-speed.md); bfloat16 keeps
+ * 8 significant bits, so outputs differ from float32 by ~1e-2 relative.
  *
  * <p>The casts run inside small TorchScript modules ({@link ScriptOp}, one per layer signature): DJL
  * 0.35.1's PyTorch JNI aborts the JVM on any bfloat16 tensor that reaches Java, so none ever does.
