@@ -12,6 +12,7 @@ import dev.edgegen.pipeline.GenerationRequest;
 import dev.edgegen.pipeline.ModelLoader;
 import dev.edgegen.pipeline.StableDiffusion;
 import dev.edgegen.pipeline.TextToImage;
+import dev.edgegen.tensor.Autocast;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,6 +30,9 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
+
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = {"-W", "--width"}) Integer width;
     @Option(names = {"-H", "--height"}) Integer height;
@@ -50,7 +54,8 @@ final class BenchCommand implements Callable<Integer> {
         if (iterations < 1) throw new IllegalArgumentException("--iterations must be at least 1");
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode out = mapper.createObjectNode();
-        try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model.resolve(), root)) {
+        try (Autocast.Scope p = precision.apply(); NDManager root = NDManager.newBaseManager();
+             StableDiffusion sd = ModelLoader.load(model.resolve(), root)) {
             int f = sd.vae.config.downscale();
             int side = sd.unet.config.sampleSize() * f;
             int w = width != null ? width : side;
@@ -62,6 +67,7 @@ final class BenchCommand implements Callable<Integer> {
             out.put("model", sd.name);
             out.put("width", w);
             out.put("height", h);
+            out.put("precision", precision.precision);
             out.put("iterations", iterations);
             out.put("threads", Runtime.getRuntime().availableProcessors());
 
@@ -157,8 +163,8 @@ final class BenchCommand implements Callable<Integer> {
     /** A short table of the results, for docs/results. */
     static String markdown(ObjectNode o) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(java.util.Locale.ROOT, "# edgegen bench: %s, %dx%d%n%n", o.get("model").asText(),
-                o.get("width").asInt(), o.get("height").asInt()));
+        sb.append(String.format(java.util.Locale.ROOT, "# edgegen bench: %s, %dx%d, %s%n%n", o.get("model").asText(),
+                o.get("width").asInt(), o.get("height").asInt(), o.path("precision").asText("float32")));
         sb.append(String.format(java.util.Locale.ROOT,
                 "Same-run ceiling: 4096³ fp32 matmul at %.1f GFLOP/s (the higher of %.1f before and %.1f after); "
                         + "%d threads; median of %d runs after a warm-up; load average %.1f at the end.%n%n",

@@ -9,6 +9,7 @@ import dev.edgegen.pipeline.ModelLoader;
 import dev.edgegen.pipeline.SamplingDefaults;
 import dev.edgegen.pipeline.StableDiffusion;
 import dev.edgegen.pipeline.TextToImage;
+import dev.edgegen.tensor.Autocast;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +35,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     ModelOption model;
+
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--steps", description = "Denoising steps (default: the model's recommendation, else 20; the built-in model's is 50).")
     Integer steps;
@@ -108,7 +112,7 @@ final class GenerateCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "edgegen: %s, %dx%d, %d steps, %s, cfg %.1f, seed %d%n",
                     sd.name, r.width(), r.height(), r.steps(), r.sampler(), r.cfgScale(), s);
             TextToImage.Result result;
-            try (ProgressBar bar = new ProgressBar(System.err, "sampling", r.steps())) {
+            try (Autocast.Scope p = precision.apply(); ProgressBar bar = new ProgressBar(System.err, "sampling", r.steps())) {
                 result = new TextToImage(sd).generate(r, (i, n, t) -> bar.step(i));
             }
             List<Path> written = new ArrayList<>();

@@ -84,6 +84,28 @@ class CliTest {
         assertTrue(java.util.Arrays.equals(pixels(a), pixels(b)));
     }
 
+    @Test
+    void bfloat16PrecisionGivesANearbyButDifferentImage() throws Exception {
+        Path a = tmp.resolve("f32.png");
+        Path b = tmp.resolve("bf16.png");
+        assertEquals(0, run("generate", "x", "--model", model.toString(), "--steps", "2", "--seed", "7", "-o", a.toString()).code());
+        Run r = run("generate", "x", "--model", model.toString(), "--steps", "2", "--seed", "7", "--precision", "bfloat16",
+                "-o", b.toString());
+        assertEquals(0, r.code(), r.err());
+        int[] pa = pixels(a), pb = pixels(b);
+        double diff = 0;
+        for (int i = 0; i < pa.length; i++) {
+            for (int s = 0; s < 24; s += 8) diff += Math.abs(((pa[i] >> s) & 255) - ((pb[i] >> s) & 255));
+        }
+        diff /= pa.length * 3.0;
+        assertTrue(diff > 0, "identical images: the bfloat16 path did not run");
+        assertTrue(diff < 8, "mean absolute difference " + diff + " of 255 per channel");
+        Run bad = run("generate", "x", "--model", model.toString(), "--precision", "fp8", "-o", tmp.resolve("fp8.png").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--precision must be float32 or bfloat16"), bad.err());
+        assertFalse(Files.exists(tmp.resolve("fp8.png")));
+    }
+
     static int[] pixels(Path p) throws Exception {
         var im = javax.imageio.ImageIO.read(p.toFile());
         return im.getRGB(0, 0, im.getWidth(), im.getHeight(), null, 0, im.getWidth());
