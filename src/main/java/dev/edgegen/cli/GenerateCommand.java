@@ -118,7 +118,7 @@ final class GenerateCommand implements Callable<Integer> {
             List<Path> written = new ArrayList<>();
             for (int b = 0; b < result.images().size(); b++) {
                 Path p = batch == 1 ? output : numbered(output, b);
-                Png.write(p, result.images().get(b), metadata(r, sd.name, s, b));
+                Png.write(p, result.images().get(b), metadata(r, sd.name, s, b, precision.precision));
                 written.add(p);
             }
             if (saveLatents != null) {
@@ -137,13 +137,15 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    static Map<String, String> metadata(GenerationRequest r, String modelName, long seed, int index) {
+    /** PNG text chunks; {@code precision} is recorded when it is not the default float32 (it changes the image). */
+    static Map<String, String> metadata(GenerationRequest r, String modelName, long seed, int index, String precision) {
         Map<String, String> m = new LinkedHashMap<>();
+        boolean float32 = precision.equals("float32");
         String params = String.format(Locale.ROOT,
-                "%s%nNegative prompt: %s%nSteps: %d, Sampler: %s, CFG scale: %s, Seed: %d, Size: %dx%d, Model: %s%s%s",
+                "%s%nNegative prompt: %s%nSteps: %d, Sampler: %s, CFG scale: %s, Seed: %d, Size: %dx%d, Model: %s%s%s%s",
                 r.prompt(), r.negativePrompt(), r.steps(), r.sampler(), r.cfgScale(), seed, r.width(), r.height(),
                 modelName, r.guidanceRescale() > 0 ? ", Guidance rescale: " + r.guidanceRescale() : "",
-                r.batch() > 1 ? ", Batch index: " + index : "");
+                float32 ? "" : ", Precision: " + precision, r.batch() > 1 ? ", Batch index: " + index : "");
         m.put("parameters", params);
         m.put("prompt", r.prompt());
         m.put("negative_prompt", r.negativePrompt());
@@ -154,6 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
         m.put("seed", Long.toString(seed));
         m.put("size", r.width() + "x" + r.height());
         m.put("model", modelName);
+        if (!float32) m.put("precision", precision);
         m.put("Software", "EdgeGen");
         return m;
     }

@@ -100,6 +100,9 @@ class CliTest {
         diff /= pa.length * 3.0;
         assertTrue(diff > 0, "identical images: the bfloat16 path did not run");
         assertTrue(diff < 8, "mean absolute difference " + diff + " of 255 per channel");
+        assertEquals("bfloat16", Png.readText(b).get("precision"));
+        assertTrue(Png.readText(b).get("parameters").contains("Precision: bfloat16"), Png.readText(b).get("parameters"));
+        assertFalse(Png.readText(a).containsKey("precision"), "float32, the default, is not written");
         Run bad = run("generate", "x", "--model", model.toString(), "--precision", "fp8", "-o", tmp.resolve("fp8.png").toString());
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("--precision must be float32 or bfloat16"), bad.err());
