@@ -13,10 +13,8 @@ final class PrecisionOption {
 
     /** A scope in which the command's models run at the chosen precision; close it when done. */
     Autocast.Scope apply() {
-        return switch (precision) {
-            case "float32" -> () -> { };
-            case "bfloat16" -> Autocast.bfloat16();
-            default -> throw new IllegalArgumentException("--precision must be float32 or bfloat16, got \"" + precision + "\"");
-        };
+        return Autocast.Precision.of(precision)
+                .orElseThrow(() -> new IllegalArgumentException("--precision must be float32 or bfloat16, got \"" + precision + "\""))
+                .scope();
     }
 }

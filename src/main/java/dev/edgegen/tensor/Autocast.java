@@ -2,13 +2,15 @@ package dev.edgegen.tensor;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * Mixed precision for the matmul-heavy layers, torch.autocast's CPU policy: inside a {@link #bfloat16()} scope
+ * Mixed precision for the matmul-heavy layers, torch.autocast's CPU policy: inside a bfloat16 scope ({@link Precision#scope})
  * (per thread) {@code nn.Conv2d} and {@code nn.Linear} cast their input, weight and bias to bfloat16, run the
  * oneDNN/MKL bfloat16 kernel (accumulating in float32) and return float32. Everything else (norms, softmax,
  * attention, the loss), the weights, their gradients and the optimizer stay float32. On this project's 2-core
@@ -21,8 +23,31 @@ import java.util.function.Supplier;
 public final class Autocast {
     private Autocast() {}
 
-    private static final ThreadLocal<Boolean> BF16 = ThreadLocal.withInitial(() -> false);
+    private static final ThreadLocal<Precision> CURRENT = ThreadLocal.withInitial(() -> Precision.FLOAT32);
     private static final Map<String, ScriptOp> OPS = new ConcurrentHashMap<>();
+
+    /** The precision of convolutions and linear layers, by the name configs and the CLI use. */
+    public enum Precision {
+        FLOAT32("float32"), BFLOAT16("bfloat16");
+
+        public final String label;
+
+        Precision(String label) {
+            this.label = label;
+        }
+
+        /** The precision named {@code label}, or empty for any other name. */
+        public static Optional<Precision> of(String label) {
+            return Arrays.stream(values()).filter(p -> p.label.equals(label)).findFirst();
+        }
+
+        /** Runs this thread's convolutions and linear layers at this precision until the returned scope is closed. */
+        public Scope scope() {
+            Precision before = CURRENT.get();
+            CURRENT.set(this);
+            return () -> CURRENT.set(before);
+        }
+    }
 
     /** A scope; closing it restores the previous precision of this thread. */
     public interface Scope extends AutoCloseable {
@@ -30,16 +55,9 @@ public final class Autocast {
         void close();
     }
 
-    /** Runs convolutions and linear layers of this thread in bfloat16 until the returned scope is closed. */
-    public static Scope bfloat16() {
-        boolean before = BF16.get();
-        BF16.set(true);
-        return () -> BF16.set(before);
-    }
-
-    /** True inside a {@link #bfloat16()} scope of this thread. */
+    /** True inside a bfloat16 scope of this thread. */
     public static boolean active() {
-        return BF16.get();
+        return CURRENT.get() == Precision.BFLOAT16;
     }
 
     /** conv2d in bfloat16: x (B, in, H, W), weight (out, in/groups, k, k), bias (out) or null → float32 (B, out, H', W'). */

@@ -10,6 +10,7 @@ import dev.edgegen.data.EmojiDataset;
 import dev.edgegen.data.Mixture;
 import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.sampling.SchedulerConfig;
+import dev.edgegen.tensor.Autocast;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -237,7 +238,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                 num(t, "min_lr_ratio", 0.1), num(t, "beta1", 0.9), num(t, "beta2", 0.999), num(t, "eps", 1e-8),
                 num(t, "weight_decay", 0.01), num(t, "clip_norm", 1.0), num(t, "ema_decay", 0.999),
                 integer(t, "checkpoint_every", Math.max(1, Math.min(500, steps / 10))), integer(t, "log_every", 10), seed,
-                bfloat16(t));
+                precision(t));
 
         JsonNode df = section(root, "diffusion", DIFFUSION);
         Diffusion diffusion = Diffusion.fromJson(df);
@@ -254,11 +255,11 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         return new TrainConfig(stage, output, seed, model, ae, init, List.copyOf(freeze), data, options, diffusion, loss, raw);
     }
 
-    private static boolean bfloat16(JsonNode trainer) {
+    private static Autocast.Precision precision(JsonNode trainer) {
         JsonNode p = trainer.get("precision");
-        if (p == null || p.asText().equals("float32")) return false;
-        if (p.asText().equals("bfloat16")) return true;
-        throw new IllegalArgumentException("trainer.precision must be \"float32\" or \"bfloat16\", got " + p);
+        if (p == null) return Autocast.Precision.FLOAT32;
+        return Autocast.Precision.of(p.asText()).orElseThrow(
+                () -> new IllegalArgumentException("trainer.precision must be \"float32\" or \"bfloat16\", got " + p));
     }
 
     private static JsonNode section(JsonNode root, String name, Set<String> keys) {

@@ -45,18 +45,18 @@ import java.util.function.Predicate;
  */
 public final class Trainer {
     /**
-     * Training hyper-parameters; all are part of the saved config except the two intervals. {@code bfloat16}: the
-     * forward and backward pass of each step run convolutions and linear layers in bfloat16 ({@link Autocast}).
+     * Training hyper-parameters; all are part of the saved config except the two intervals. {@code precision}: that of
+     * the convolutions and linear layers in the forward and backward pass of each step ({@link Autocast}).
      */
     public record Options(long steps, double lr, long warmupSteps, double minLrRatio, double beta1, double beta2,
                           double eps, double weightDecay, double clipNorm, double emaDecay,
-                          long checkpointEvery, long logEvery, long seed, boolean bfloat16) {
+                          long checkpointEvery, long logEvery, long seed, Autocast.Precision precision) {
         /** Float32 throughout. */
         public Options(long steps, double lr, long warmupSteps, double minLrRatio, double beta1, double beta2,
                        double eps, double weightDecay, double clipNorm, double emaDecay,
                        long checkpointEvery, long logEvery, long seed) {
             this(steps, lr, warmupSteps, minLrRatio, beta1, beta2, eps, weightDecay, clipNorm, emaDecay,
-                    checkpointEvery, logEvery, seed, false);
+                    checkpointEvery, logEvery, seed, Autocast.Precision.FLOAT32);
         }
 
         public Options {
@@ -233,7 +233,7 @@ public final class Trainer {
                     try (NDManager scope = manager.newSubManager()) {
                         NDArray loss;
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector();
-                             Autocast.Scope precision = options.bfloat16() ? Autocast.bfloat16() : () -> { }) {
+                             Autocast.Scope precision = options.precision().scope()) {
                             loss = task.loss(scope, step, stepRandom(options.seed(), step));
                             if (loss.getShape().size() != 1) {
                                 throw new IllegalStateException("task returned a loss of shape " + loss.getShape() + "; it must be a scalar");

@@ -41,7 +41,7 @@ class AutocastTest {
                 if (run == 0) {
                     out[0] = forward.apply(xi);
                 } else {
-                    try (Autocast.Scope s = Autocast.bfloat16()) {
+                    try (Autocast.Scope s = Autocast.Precision.BFLOAT16.scope()) {
                         out[1] = forward.apply(xi);
                     }
                 }
@@ -100,10 +100,10 @@ class AutocastTest {
     @Test
     void theScopeIsPerThreadAndRestoresThePreviousPrecision() throws Exception {
         assertFalse(Autocast.active());
-        try (Autocast.Scope outer = Autocast.bfloat16()) {
+        try (Autocast.Scope outer = Autocast.Precision.BFLOAT16.scope()) {
             assertTrue(Autocast.active());
             assertFalse(CompletableFuture.supplyAsync(Autocast::active).get(), "another thread is not affected");
-            try (Autocast.Scope inner = Autocast.bfloat16()) {
+            try (Autocast.Scope inner = Autocast.Precision.BFLOAT16.scope()) {
                 assertTrue(Autocast.active());
             }
             assertTrue(Autocast.active(), "closing the inner scope keeps the outer one");

@@ -16,6 +16,7 @@ import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.nn.Conv2d;
 import dev.edgegen.nn.Linear;
 import dev.edgegen.nn.Module;
+import dev.edgegen.tensor.Autocast;
 import dev.edgegen.tensor.Ops;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -182,7 +183,8 @@ class TasksTest {
                 @Override public NDArray decode(NDArray latents) { return ae.decode(latents); }
             }, loader, 1e-6, 0.1);
             List<Double> losses = new ArrayList<>();
-            Trainer.Options o = new Trainer.Options(60, 5e-3, 5, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.99, 100, 10, 1, bfloat16);
+            Trainer.Options o = new Trainer.Options(60, 5e-3, 5, 0.1, 0.9, 0.999, 1e-8, 0.0, 1.0, 0.99, 100, 10, 1,
+                    bfloat16 ? Autocast.Precision.BFLOAT16 : Autocast.Precision.FLOAT32);
             new Trainer(ae, o, JSON.createObjectNode(), dir, m).run(task, false, i -> losses.add(i.loss()), false);
             return losses;
         }

@@ -9,6 +9,7 @@ import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
+import dev.edgegen.tensor.Autocast;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class TrainConfigTest {
         assertEquals(1.0, c.loss().posteriorNoise());
         assertFalse(c.raw().has("output"));
         assertFalse(c.raw().path("trainer").has("checkpoint_every"));
-        assertFalse(c.trainer().bfloat16());
+        assertEquals(Autocast.Precision.FLOAT32, c.trainer().precision());
         try (DataLoader loader = c.data().loader(c.seed(), c.data().start(), System.out)) {
             Batch b = loader.next();
             assertEquals(4, b.size());
@@ -121,8 +122,8 @@ class TrainConfigTest {
         assertTrue(m.contains("must be true or false"), m);
         m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10, \"precision\": \"fp16\"}}");
         assertTrue(m.contains("trainer.precision must be \"float32\" or \"bfloat16\""), m);
-        assertTrue(TrainConfig.read(write(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\","
-                + " \"trainer\": {\"steps\": 10, \"precision\": \"bfloat16\"}}")).trainer().bfloat16());
+        assertEquals(Autocast.Precision.BFLOAT16, TrainConfig.read(write(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\","
+                + " \"trainer\": {\"steps\": 10, \"precision\": \"bfloat16\"}}")).trainer().precision());
     }
 
     @Test
