@@ -2,9 +2,13 @@ package dev.edgegen.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.tensor.Randn;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * KL autoencoder training (Kingma &amp; Welling 2014; the LDM first stage without its GAN and
@@ -43,7 +47,26 @@ public final class AutoencoderTask implements Trainer.Task {
 
     @Override
     public NDArray loss(NDManager scope, long step, Random rng) {
-        NDArray x = loader.next().images(scope);                                  // (B, 3, H, W)
+        return loss(scope, loader.next(), rng);
+    }
+
+    /** The batch in {@code parts} slices, each with a generator of its own seeded from {@code rng}; a slice's loss is its mean weighted by its share. */
+    @Override
+    public List<Function<NDManager, NDArray>> split(NDManager scope, long step, Random rng, int parts) {
+        Batch batch = loader.next();
+        int b = batch.size();
+        List<Function<NDManager, NDArray>> out = new ArrayList<>();
+        for (int k = 0; k < parts; k++) {
+            Batch slice = batch.slice(k * b / parts, (k + 1) * b / parts);
+            Random sliceRng = new Random(rng.nextLong());
+            float share = slice.size() / (float) b;
+            out.add(partScope -> loss(partScope, slice, sliceRng).mul(share));
+        }
+        return out;
+    }
+
+    private NDArray loss(NDManager scope, Batch batch, Random rng) {
+        NDArray x = batch.images(scope);                                          // (B, 3, H, W)
         NDArray[] stats = model.encode(x);
         NDArray mean = stats[0];
         NDArray logvar = stats[1].clip(-30f, 20f);                                // (B, C, h, w)

@@ -29,8 +29,8 @@ public final class CaptionCache {
         };
     }
 
-    /** captions (B) → (B, ...) in {@code manager}. */
-    public NDArray encode(List<String> captions, NDManager manager) {
+    /** captions (B) → (B, ...) in {@code manager}. Thread-safe: one caller at a time encodes. */
+    public synchronized NDArray encode(List<String> captions, NDManager manager) {
         List<String> missing = new ArrayList<>();
         for (String c : captions) if (!cache.containsKey(c) && !missing.contains(c)) missing.add(c);
         if (!missing.isEmpty()) {

@@ -9,6 +9,7 @@ import dev.edgegen.tensor.Randn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * Text-conditioned latent diffusion training (Rombach et al. 2022): encode images to latents with
@@ -71,8 +72,39 @@ public final class DiffusionTask implements Trainer.Task {
     @Override
     public NDArray loss(NDManager scope, long step, Random rng) {
         Batch batch = loader.next();
+        return loss(scope, batch, dropCaptions(batch, rng), rng);
+    }
+
+    /**
+     * The batch in {@code parts} slices; slice k draws its latents, timesteps and noise from its own generator, seeded
+     * from {@code rng} after the CFG dropout of the whole batch. Its loss is its mean weighted by its share of the batch.
+     * The text encoder is called from every worker, so it must be thread-safe (a {@link CaptionCache} is).
+     */
+    @Override
+    public List<Function<NDManager, NDArray>> split(NDManager scope, long step, Random rng, int parts) {
+        Batch batch = loader.next();
+        List<String> captions = dropCaptions(batch, rng);
+        int b = batch.size();
+        List<Function<NDManager, NDArray>> out = new ArrayList<>();
+        for (int k = 0; k < parts; k++) {
+            int from = k * b / parts, to = (k + 1) * b / parts;
+            Batch slice = batch.slice(from, to);
+            List<String> sliceCaptions = captions.subList(from, to);
+            Random sliceRng = new Random(rng.nextLong());
+            float share = (to - from) / (float) b;
+            out.add(partScope -> loss(partScope, slice, sliceCaptions, sliceRng).mul(share));
+        }
+        return out;
+    }
+
+    private List<String> dropCaptions(Batch batch, Random rng) {
         List<String> captions = new ArrayList<>(batch.captions());
         for (int i = 0; i < captions.size(); i++) if (rng.nextDouble() < cfgDropout) captions.set(i, "");
+        return captions;
+    }
+
+    /** Mean loss of {@code batch} with {@code captions} (after dropout). */
+    private NDArray loss(NDManager scope, Batch batch, List<String> captions, Random rng) {
         NDArray x0 = latents.encode(batch.images(scope), rng).stopGradient();                 // (B, C, h, w)
         NDArray ctx = text.encode(captions, scope).stopGradient();                            // (B, L, D)
         int b = captions.size();

@@ -38,7 +38,8 @@ import java.util.Set;
  *   "trainer": {"steps": 20000, "lr": 1e-4, "warmup_steps": 500, "min_lr_ratio": 0.1, "beta1": 0.9,
  *               "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "clip_norm": 1, "ema_decay": 0.999,
  *               "checkpoint_every": 500, "log_every": 10,
- *               "precision": "float32"},           // "bfloat16": convolutions and linear layers in bfloat16 (Autocast)
+ *               "precision": "float32",            // "bfloat16": convolutions and linear layers in bfloat16 (Autocast)
+ *               "workers": 1},                     // 2: two threads each compute half of every batch (Trainer.Workers)
  *   "diffusion": {"prediction": "epsilon", "cfg_dropout": 0.1, "beta_schedule": "scaled_linear",
  *                 "train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "max_tokens": 24,
  *                 "min_snr_gamma": 0,                   // 0 = plain MSE; 5 = Min-SNR-γ weighting
@@ -176,7 +177,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final Set<String> DATA = Set.of("emoji_dir", "emoji_styles", "emoji_weight", "synthetic_weight", "skin_tones",
             "val_fraction", "flip", "batch_size", "threads", "start", "object_counts");
     private static final Set<String> TRAINER = Set.of("steps", "lr", "warmup_steps", "min_lr_ratio", "beta1", "beta2", "eps",
-            "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every", "precision");
+            "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every", "precision", "workers");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
@@ -238,7 +239,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                 num(t, "min_lr_ratio", 0.1), num(t, "beta1", 0.9), num(t, "beta2", 0.999), num(t, "eps", 1e-8),
                 num(t, "weight_decay", 0.01), num(t, "clip_norm", 1.0), num(t, "ema_decay", 0.999),
                 integer(t, "checkpoint_every", Math.max(1, Math.min(500, steps / 10))), integer(t, "log_every", 10), seed,
-                precision(t));
+                precision(t), (int) integer(t, "workers", 1));
 
         JsonNode df = section(root, "diffusion", DIFFUSION);
         Diffusion diffusion = Diffusion.fromJson(df);
