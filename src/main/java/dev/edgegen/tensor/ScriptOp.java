@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.ByteArrayInputStream;
@@ -31,13 +32,21 @@ final class ScriptOp {
     static ScriptOp compile(String className, String expression, String... params) {
         StringBuilder args = new StringBuilder();
         for (String p : params) args.append(", ").append(p).append(": Tensor");
-        String source = "class " + className + "(Module):\n"
+        return compileForward(className, args.substring(2), "Tensor", "return " + expression);
+    }
+
+    /**
+     * {@code forward(self, <typedArgs>) -> <returnType>:} followed by {@code body} (one statement per line, TorchScript);
+     * for ops on lists of tensors or with scalar arguments, called through {@link #run}.
+     */
+    static ScriptOp compileForward(String className, String typedArgs, String returnType, String... body) {
+        StringBuilder source = new StringBuilder("class " + className + "(Module):\n"
                 + "  __parameters__ = []\n"
                 + "  __buffers__ = []\n"
                 + "  training : bool\n"
-                + "  def forward(self: __torch__." + className + args + ") -> Tensor:\n"
-                + "    return " + expression + "\n";
-        byte[] archive = new TorchScriptArchive(className, source).toBytes();
+                + "  def forward(self: __torch__." + className + ", " + typedArgs + ") -> " + returnType + ":\n");
+        for (String line : body) source.append("    ").append(line).append("\n");
+        byte[] archive = new TorchScriptArchive(className, source.toString()).toBytes();
         PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
         try {
             return new ScriptOp(className, JniUtils.loadModule(owner, new ByteArrayInputStream(archive), false, false));
@@ -58,5 +67,23 @@ final class ScriptOp {
             }
         }
         return IValueUtils.forward(module, inputs, !inferenceMode).singletonOrThrow();
+    }
+
+    /** Runs the op on {@code inputs} (closed afterwards) and returns its tensor result in {@code manager}. */
+    NDArray apply(NDManager manager, IValue... inputs) {
+        try (IValue result = IValueUtils.forward(module, inputs)) {
+            return result.toTensor((PtNDManager) manager);
+        } finally {
+            for (IValue v : inputs) v.close();
+        }
+    }
+
+    /** Runs the op on {@code inputs} for its side effects (in-place updates), then closes the inputs and the result. */
+    void run(IValue... inputs) {
+        try (IValue result = IValueUtils.forward(module, inputs)) {
+            // nothing to read: the op updated its arguments in place
+        } finally {
+            for (IValue v : inputs) v.close();
+        }
     }
 }

@@ -3,7 +3,10 @@ package dev.edgegen.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.edgegen.tensor.Foreach;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
@@ -46,36 +49,33 @@ public final class AdamW implements AutoCloseable {
         step(params, grads, name -> lr);
     }
 
-    /** As {@link #step(Map, Map, double)} with a learning rate per parameter name (it scales the weight decay too, as torch's parameter groups do). */
+    /**
+     * As {@link #step(Map, Map, double)} with a learning rate per parameter name (it scales the weight decay too, as
+     * torch's parameter groups do). Parameters sharing a learning rate and weight decay are updated in one fused call.
+     */
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, ToDoubleFunction<String> lrOf) {
         t++;
-        double bc1 = 1 - Math.pow(hyper.beta1, t);
-        double bc2 = 1 - Math.pow(hyper.beta2, t);
+        Map<List<Double>, Group> groups = new LinkedHashMap<>();   // (lr, weight decay) → its tensors
         for (var e : params.entrySet()) {
             String name = e.getKey();
             NDArray p = e.getValue();
             NDArray g = grads.get(name);
             if (g == null) throw new IllegalArgumentException("no gradient for parameter " + name);
-            double lr = lrOf.applyAsDouble(name);
-            NDArray mi = m.computeIfAbsent(name, k -> manager.zeros(p.getShape(), DataType.FLOAT32));
-            NDArray vi = v.computeIfAbsent(name, k -> manager.zeros(p.getShape(), DataType.FLOAT32));
-            try (NDManager s = manager.newSubManager()) {
-                NDArray gs = g.duplicate();
-                gs.attach(s);
-                mi.muli(hyper.beta1).addi(gs.mul(1 - hyper.beta1));          // (param shape)
-                vi.muli(hyper.beta2).addi(gs.square().muli(1 - hyper.beta2));
-                if (hyper.weightDecay > 0 && p.getShape().dimension() >= 2) {
-                    p.muli(1 - lr * hyper.weightDecay);
-                }
-                NDArray denom = vi.div(bc2);
-                denom.attach(s);
-                denom = denom.sqrt().addi(hyper.eps);
-                NDArray update = mi.div(bc1);
-                update.attach(s);
-                update = update.divi(denom).muli(lr);
-                p.subi(update);
-            }
+            double wd = p.getShape().dimension() >= 2 ? hyper.weightDecay : 0;
+            Group group = groups.computeIfAbsent(List.of(lrOf.applyAsDouble(name), wd), k -> new Group());
+            group.params.add(p);
+            group.grads.add(g);
+            group.m.add(m.computeIfAbsent(name, k -> manager.zeros(p.getShape(), DataType.FLOAT32)));
+            group.v.add(v.computeIfAbsent(name, k -> manager.zeros(p.getShape(), DataType.FLOAT32)));
         }
+        try (NDArray step = manager.create((float) t)) {
+            groups.forEach((key, g) -> Foreach.adamW(g.params, g.grads, g.m, g.v, step, key.get(0),
+                    hyper.beta1, hyper.beta2, key.get(1), hyper.eps));
+        }
+    }
+
+    private static final class Group {
+        final List<NDArray> params = new ArrayList<>(), grads = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>();
     }
 
     /** m and v tensors under {@code m.NAME} / {@code v.NAME} (owned by the optimizer). */

@@ -3,7 +3,10 @@ package dev.edgegen.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.edgegen.nn.Parameter;
+import dev.edgegen.tensor.Foreach;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,9 +29,10 @@ public final class Ema implements AutoCloseable {
         return Math.min(decay, (1.0 + updates) / (10.0 + updates));
     }
 
-    /** Folds the current parameter values in; {@code updates} = number of updates before this one. */
+    /** Folds the current parameter values in (one fused call for all of them); {@code updates} = number of updates before this one. */
     public void update(Map<String, Parameter> params, long updates) {
         double d = decayAt(updates);
+        List<NDArray> averages = new ArrayList<>(), current = new ArrayList<>();
         for (var e : params.entrySet()) {
             NDArray p = e.getValue().get();
             NDArray s = shadow.get(e.getKey());
@@ -38,12 +42,10 @@ public final class Ema implements AutoCloseable {
                 shadow.put(e.getKey(), s);
                 continue;
             }
-            try (NDManager scope = manager.newSubManager()) {
-                NDArray scaled = p.mul(1 - d);
-                scaled.attach(scope);
-                s.muli(d).addi(scaled);
-            }
+            averages.add(s);
+            current.add(p);
         }
+        if (!averages.isEmpty()) Foreach.lerp(averages, current, 1 - d);   // e ← e + (1 − d)(p − e) = d·e + (1 − d)·p
     }
 
     /** The averaged weights by parameter name (owned by this object). */

@@ -1,22 +1,17 @@
 package dev.edgegen.train;
 
 import ai.djl.ndarray.NDArray;
+import dev.edgegen.tensor.Foreach;
 import java.util.Collection;
+import java.util.List;
 
 /** Gradient clipping by global L2 norm, as torch.nn.utils.clip_grad_norm_. */
 public final class GradClip {
     private GradClip() {}
 
-    /** Global norm √Σ‖g‖² over all gradients, squared and summed in float64 (float32 overflows past 1.8e19). */
+    /** Global norm √Σ‖g‖² over all gradients, in float64 (float32 squares overflow past 1.8e19); one fused call. */
     public static double globalNorm(Collection<NDArray> grads) {
-        double sum = 0;
-        for (NDArray g : grads) {
-            try (NDArray d = g.toType(ai.djl.ndarray.types.DataType.FLOAT64, false);
-                 NDArray sq = d.square(); NDArray s = sq.sum()) {
-                sum += s.getDouble();
-            }
-        }
-        return Math.sqrt(sum);
+        return Foreach.norm(List.copyOf(grads));
     }
 
     /** The name of the gradient with the largest L∞ norm (a non-finite one first) and that norm, for error messages. */
@@ -40,8 +35,7 @@ public final class GradClip {
     public static double clip(Collection<NDArray> grads, double maxNorm) {
         double norm = globalNorm(grads);
         if (maxNorm > 0 && norm > maxNorm) {
-            float scale = (float) (maxNorm / (norm + 1e-6));
-            for (NDArray g : grads) g.muli(scale);
+            Foreach.scale(List.copyOf(grads), (float) (maxNorm / (norm + 1e-6)));
         }
         return norm;
     }
