@@ -344,9 +344,10 @@ public final class Trainer {
 
     /**
      * Data parallelism on one machine: the parts of a step ({@link Task#split}) run forward and backward on their own
-     * threads, each with 1/n of libtorch's intra-op threads (two single-threaded workers did a UNet step 1.5x faster
-     * than one worker with two threads on the 2-core machine this was written on). The parts' gradients add up in the
-     * shared parameter gradients; with two parts the sum is the same whichever finishes first, so resume stays exact.
+     * threads, each with 1/n of libtorch's intra-op threads: at these sizes one thread per core does more than two
+     * threads on one op (docs/training.md, "Speed of a step"). The parts' gradients add up in the shared parameter
+     * gradients. With two parts the sum is the same whichever finishes first, so a resumed run stays bit-identical;
+     * with more, float rounding depends on the order the parts finish.
      */
     private static final class Workers implements AutoCloseable {
         private final int n;

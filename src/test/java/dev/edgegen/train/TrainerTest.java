@@ -153,13 +153,16 @@ class TrainerTest {
             IOException exists = assertThrows(IOException.class,
                     () -> new Trainer(m, options(2, 1), taskConfig(8), dir, manager).run(new RegressionTask(m), false, null, false));
             assertTrue(exists.getMessage().contains("--resume"), exists.getMessage());
-            Trainer.Options o = options(2, 1);
-            Trainer.Options twoWorkers = new Trainer.Options(o.steps(), o.lr(), o.warmupSteps(), o.minLrRatio(), o.beta1(), o.beta2(),
-                    o.eps(), o.weightDecay(), o.clipNorm(), o.emaDecay(), o.checkpointEvery(), o.logEvery(), o.seed(), o.precision(), 2);
+            Trainer.Options twoWorkers = withWorkers(options(2, 1), 2);
             IllegalArgumentException workers = assertThrows(IllegalArgumentException.class,
                     () -> new Trainer(m, twoWorkers, taskConfig(8), dir, manager).run(new RegressionTask(m), true, null, false));
             assertTrue(workers.getMessage().contains("trainer.workers: absent in the checkpoint, 2 now"), workers.getMessage());
         }
+    }
+
+    private static Trainer.Options withWorkers(Trainer.Options o, int workers) {
+        return new Trainer.Options(o.steps(), o.lr(), o.warmupSteps(), o.minLrRatio(), o.beta1(), o.beta2(), o.eps(),
+                o.weightDecay(), o.clipNorm(), o.emaDecay(), o.checkpointEvery(), o.logEvery(), o.seed(), o.precision(), workers);
     }
 
     @Test
@@ -167,15 +170,11 @@ class TrainerTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             TinyMlp m = new TinyMlp();
             m.initialize(manager, 0.5f, 1);
-            Trainer.Options o = options(2, 1);
-            Trainer.Options twoWorkers = new Trainer.Options(o.steps(), o.lr(), o.warmupSteps(), o.minLrRatio(), o.beta1(), o.beta2(),
-                    o.eps(), o.weightDecay(), o.clipNorm(), o.emaDecay(), o.checkpointEvery(), o.logEvery(), o.seed(), o.precision(), 2);
+            Trainer.Options twoWorkers = withWorkers(options(2, 1), 2);
             UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                     () -> new Trainer(m, twoWorkers, taskConfig(8), dir, manager).run(new RegressionTask(m), false, null, false));
             assertTrue(e.getMessage().contains("set trainer.workers to 1"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> new Trainer.Options(o.steps(), o.lr(), o.warmupSteps(), o.minLrRatio(),
-                    o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.clipNorm(), o.emaDecay(), o.checkpointEvery(), o.logEvery(), o.seed(),
-                    o.precision(), 0));
+            assertThrows(IllegalArgumentException.class, () -> withWorkers(options(2, 1), 0));
         }
     }
 
