@@ -45,37 +45,27 @@ public final class Foreach {
         }
         PtNDArray[] steps = new PtNDArray[n];
         java.util.Arrays.fill(steps, (PtNDArray) step);
-        Modules.ADAMW.run(list(params), list(grads), list(expAvgs), list(expAvgSqs), IValue.listFrom(steps),
+        ScriptOp op = Modules.ADAMW;
+        op.run(op.tensorList(params), op.tensorList(grads), op.tensorList(expAvgs), op.tensorList(expAvgSqs), IValue.listFrom(steps),
                 IValue.from(lr), IValue.from(beta1), IValue.from(beta2), IValue.from(weightDecay), IValue.from(eps));
     }
 
     /** targets[i] ← targets[i] + weight · (ends[i] − targets[i]), e.g. an exponential moving average with weight 1 − decay. */
     public static void lerp(List<NDArray> targets, List<NDArray> ends, double weight) {
         if (targets.size() != ends.size()) throw new IllegalArgumentException(targets.size() + " targets but " + ends.size() + " ends");
-        Modules.LERP.run(list(targets), list(ends), IValue.from(weight));
+        Modules.LERP.run(Modules.LERP.tensorList(targets), Modules.LERP.tensorList(ends), IValue.from(weight));
     }
 
     /** √Σ‖t‖² over all tensors, each norm and the sum in float64 (a float32 square overflows past 1.8e19). */
     public static double norm(List<NDArray> tensors) {
         if (tensors.isEmpty()) return 0;
-        try (NDArray n = Modules.NORM.apply(tensors.get(0).getManager(), list(tensors))) {
+        try (NDArray n = Modules.NORM.apply(tensors.get(0).getManager(), Modules.NORM.tensorList(tensors))) {
             return n.getDouble();
         }
     }
 
     /** tensors[i] ← factor · tensors[i]. */
     public static void scale(List<NDArray> tensors, double factor) {
-        if (!tensors.isEmpty()) Modules.MUL.run(list(tensors), IValue.from(factor));
-    }
-
-    private static IValue list(List<NDArray> arrays) {
-        PtNDArray[] a = new PtNDArray[arrays.size()];
-        for (int i = 0; i < a.length; i++) {
-            if (!(arrays.get(i) instanceof PtNDArray p)) {
-                throw new IllegalArgumentException("Foreach needs PyTorch-engine arrays; got " + arrays.get(i).getClass().getName());
-            }
-            a[i] = p;
-        }
-        return IValue.listFrom(a);
+        if (!tensors.isEmpty()) Modules.MUL.run(Modules.MUL.tensorList(tensors), IValue.from(factor));
     }
 }

@@ -60,13 +60,23 @@ final class ScriptOp {
      * on. {@code inferenceMode}: libtorch's inference mode (cheaper, but the result then refuses in-place ops).
      */
     NDArray call(NDList inputs, boolean inferenceMode) {
-        for (NDArray a : inputs) {
-            if (!(a instanceof PtNDArray)) {
-                throw new IllegalArgumentException(name + " needs PyTorch-engine arrays (create them with a PyTorch NDManager); got "
-                        + a.getClass().getName());
-            }
-        }
+        for (NDArray a : inputs) pytorch(a);
         return IValueUtils.forward(module, inputs, !inferenceMode).singletonOrThrow();
+    }
+
+    /** {@code arrays} as a TorchScript {@code List[Tensor]} argument of {@link #run} / {@link #apply}. */
+    IValue tensorList(java.util.List<NDArray> arrays) {
+        PtNDArray[] a = new PtNDArray[arrays.size()];
+        for (int i = 0; i < a.length; i++) a[i] = pytorch(arrays.get(i));
+        return IValue.listFrom(a);
+    }
+
+    private PtNDArray pytorch(NDArray a) {
+        if (!(a instanceof PtNDArray p)) {
+            throw new IllegalArgumentException(name + " needs PyTorch-engine arrays (create them with a PyTorch NDManager); got "
+                    + a.getClass().getName());
+        }
+        return p;
     }
 
     /** Runs the op on {@code inputs} (closed afterwards) and returns its tensor result in {@code manager}. */

@@ -33,9 +33,10 @@ public final class GradClip {
      * clipping. {@code maxNorm <= 0} disables clipping.
      */
     public static double clip(Collection<NDArray> grads, double maxNorm) {
-        double norm = globalNorm(grads);
+        List<NDArray> all = List.copyOf(grads);
+        double norm = Foreach.norm(all);
         if (maxNorm > 0 && norm > maxNorm) {
-            Foreach.scale(List.copyOf(grads), (float) (maxNorm / (norm + 1e-6)));
+            Foreach.scale(all, (float) (maxNorm / (norm + 1e-6)));
         }
         return norm;
     }
