@@ -61,8 +61,7 @@ public final class ConvTranspose2d extends Module {
         NDArray flat = weight.get().reshape(-1).concat(x.getManager().zeros(new Shape(1)));
         NDArray wc = flat.take(x.getManager().create(gather)).reshape(out * s * s, in, taps, taps);
         NDArray bc = bias.get().reshape(out, 1).repeat(1, s * s).reshape(-1);
-        NDArray y = ai.djl.nn.convolutional.Conv2d.conv2d(x, wc, bc, new Shape(1, 1), new Shape(taps / 2, taps / 2), new Shape(1, 1), 1)
-                .singletonOrThrow();                                        // (B, out·s², H, W)
+        NDArray y = Conv2d.conv2d(x, wc, bc, 1, taps / 2, 1);             // (B, out·s², H, W)
         return y.reshape(b, out, s, s, h, w).transpose(0, 1, 4, 2, 5, 3).reshape(b, out, h * s, w * s);
     }
 
