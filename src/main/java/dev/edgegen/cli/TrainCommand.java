@@ -3,10 +3,12 @@ package dev.edgegen.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.tensor.Autocast;
 import dev.edgegen.text.MiniLmTextEncoder;
 import dev.edgegen.train.AutoencoderTask;
 import dev.edgegen.train.CaptionCache;
 import dev.edgegen.train.DiffusionTask;
+import dev.edgegen.train.LatentPool;
 import dev.edgegen.train.TrainConfig;
 import dev.edgegen.train.TrainProgress;
 import dev.edgegen.train.Trainer;
@@ -85,15 +87,22 @@ final class TrainCommand implements Callable<Integer> {
         if (cfg.init() != null && !resume) TrainedModels.initFrom(unet, cfg.init(), m);
         System.err.printf(Locale.ROOT, "edgegen: unet, %.2f M parameters%n", unet.parameterCount() / 1e6);
         MiniLmTextEncoder text = MiniLmTextEncoder.load(m, cfg.diffusion().maxTokens());
-        CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), 4096);
-        Trainer.Task task = new DiffusionTask(unet::forward,
-                (images, rng) -> {
-                    try (Posterior p = ae.vae().encode(images); NDArray z = p.sample(rng)) {
-                        return ae.vae().toDiffusionLatents(z);
-                    }
-                },
-                captions::encode, loader, cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(),
-                cfg.diffusion().minSnrGamma());
+        DiffusionTask.LatentEncoder encoder = (images, rng) -> {
+            try (Posterior p = ae.vae().encode(images); NDArray z = p.sample(rng)) {
+                return ae.vae().toDiffusionLatents(z);
+            }
+        };
+        int poolSize = cfg.data().pool();
+        LatentPool pool = null;
+        if (poolSize > 0) {
+            try (Autocast.Scope precision = cfg.trainer().precision().scope()) {
+                pool = LatentPool.encode(loader, poolSize, encoder, m, cfg.seed(), cfg.data().batchSize(), System.err);
+            }
+        }
+        // a pool's captions are a fixed set: keep them all encoded
+        CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, poolSize + 4096));
+        Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,
+                cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

@@ -307,7 +307,7 @@ public final class SyntheticScenes {
         };
     }
 
-    static long mix(long a, long b) {
+    public static long mix(long a, long b) {
         long z = a ^ (b * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL);
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

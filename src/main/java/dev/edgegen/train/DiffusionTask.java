@@ -46,6 +46,7 @@ public final class DiffusionTask implements Trainer.Task {
     private final Prediction prediction;
     private final double cfgDropout;
     private final double minSnrGamma;
+    private final LatentPool pool;
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
@@ -53,6 +54,15 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
+                         NoiseSchedule schedule, Prediction prediction, double cfgDropout, double minSnrGamma) {
+        this(denoiser, latents, text, loader, null, schedule, prediction, cfgDropout, minSnrGamma);
+    }
+
+    /**
+     * {@code pool} non-null: the examples come from it, already encoded, and {@code latents} and {@code loader} are not
+     * used (may be null); otherwise each batch is drawn from {@code loader} and encoded with {@code latents}.
+     */
+    public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader, LatentPool pool,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout, double minSnrGamma) {
         if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("min-SNR gamma must be >= 0 (0 = off), got " + minSnrGamma);
         this.minSnrGamma = minSnrGamma;
@@ -67,12 +77,38 @@ public final class DiffusionTask implements Trainer.Task {
         this.schedule = schedule;
         this.prediction = prediction;
         this.cfgDropout = cfgDropout;
+        this.pool = pool;
+    }
+
+    /** One step's examples: captions (B) and, on demand, the clean latents of samples [from, to). */
+    private interface Draw {
+        List<String> captions();
+
+        NDArray latents(NDManager scope, int from, int to, Random rng);                     // (to − from, C, h, w)
+    }
+
+    private Draw draw() {
+        if (pool != null) {
+            LatentPool.Draw d = pool.next();
+            return new Draw() {
+                @Override public List<String> captions() { return d.captions(); }
+                @Override public NDArray latents(NDManager scope, int from, int to, Random rng) { return d.latents(scope, from, to); }
+            };
+        }
+        Batch batch = loader.next();
+        return new Draw() {
+            @Override public List<String> captions() { return batch.captions(); }
+            @Override public NDArray latents(NDManager scope, int from, int to, Random rng) {
+                return latents.encode(batch.slice(from, to).images(scope), rng);
+            }
+        };
     }
 
     @Override
     public NDArray loss(NDManager scope, long step, Random rng) {
-        Batch batch = loader.next();
-        return loss(scope, batch, dropCaptions(batch, rng), rng);
+        Draw batch = draw();
+        List<String> captions = dropCaptions(batch.captions(), rng);
+        return loss(scope, batch, 0, captions.size(), captions, rng);
     }
 
     /**
@@ -82,30 +118,29 @@ public final class DiffusionTask implements Trainer.Task {
      */
     @Override
     public List<Function<NDManager, NDArray>> split(NDManager scope, long step, Random rng, int parts) {
-        Batch batch = loader.next();
-        List<String> captions = dropCaptions(batch, rng);
-        int b = batch.size();
+        Draw batch = draw();
+        List<String> captions = dropCaptions(batch.captions(), rng);
+        int b = captions.size();
         List<Function<NDManager, NDArray>> out = new ArrayList<>();
         for (int k = 0; k < parts; k++) {
             int from = k * b / parts, to = (k + 1) * b / parts;
-            Batch slice = batch.slice(from, to);
             List<String> sliceCaptions = captions.subList(from, to);
             Random sliceRng = new Random(rng.nextLong());
             float share = (to - from) / (float) b;
-            out.add(partScope -> loss(partScope, slice, sliceCaptions, sliceRng).mul(share));
+            out.add(partScope -> loss(partScope, batch, from, to, sliceCaptions, sliceRng).mul(share));
         }
         return out;
     }
 
-    private List<String> dropCaptions(Batch batch, Random rng) {
-        List<String> captions = new ArrayList<>(batch.captions());
+    private List<String> dropCaptions(List<String> drawn, Random rng) {
+        List<String> captions = new ArrayList<>(drawn);
         for (int i = 0; i < captions.size(); i++) if (rng.nextDouble() < cfgDropout) captions.set(i, "");
         return captions;
     }
 
-    /** Mean loss of {@code batch} with {@code captions} (after dropout). */
-    private NDArray loss(NDManager scope, Batch batch, List<String> captions, Random rng) {
-        NDArray x0 = latents.encode(batch.images(scope), rng).stopGradient();                 // (B, C, h, w)
+    /** Mean loss of samples [from, to) of {@code batch} with {@code captions} (theirs, after dropout). */
+    private NDArray loss(NDManager scope, Draw batch, int from, int to, List<String> captions, Random rng) {
+        NDArray x0 = batch.latents(scope, from, to, rng).stopGradient();                      // (B, C, h, w)
         NDArray ctx = text.encode(captions, scope).stopGradient();                            // (B, L, D)
         int b = captions.size();
         int[] t = new int[b];
@@ -135,8 +170,11 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     @Override
-    public long dataPosition() { return loader.position(); }
+    public long dataPosition() { return pool != null ? pool.position() : loader.position(); }
 
     @Override
-    public void seekData(long position) { loader.seek(position); }
+    public void seekData(long position) {
+        if (pool != null) pool.seek(position);
+        else loader.seek(position);
+    }
 }

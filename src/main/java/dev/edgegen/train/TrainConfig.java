@@ -34,7 +34,8 @@ import java.util.Set;
  *   "data": {"emoji_dir": "data/emoji", "emoji_styles": ["google"], "emoji_weight": 1, "synthetic_weight": 1,
  *            "skin_tones": false, "val_fraction": 0.05, "flip": true, "batch_size": 32, "threads": 2,
  *            "start": 0,                   // first sample position: a continuation starts past the earlier stages' samples
- *            "object_counts": [0.4, 0.4, 0.2]},  // weights of synthetic scenes with 1, 2, 3 objects
+ *            "object_counts": [0.4, 0.4, 0.2],   // weights of synthetic scenes with 1, 2, 3 objects
+ *            "pool": 0},                   // unet stage, N > 0: encode N samples once and train on them (LatentPool)
  *   "trainer": {"steps": 20000, "lr": 1e-4, "warmup_steps": 500, "min_lr_ratio": 0.1, "beta1": 0.9,
  *               "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "clip_norm": 1, "ema_decay": 0.999,
  *               "checkpoint_every": 500, "log_every": 10,
@@ -61,8 +62,9 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
 
     public record Data(Path emojiDir, List<String> emojiStyles, double emojiWeight, double syntheticWeight,
                        boolean skinTones, double valFraction, boolean flip, int batchSize, int threads, long start,
-                       SyntheticScenes.CountMix objectCounts) {
+                       SyntheticScenes.CountMix objectCounts, int pool) {
         public Data {
+            if (pool < 0) throw new IllegalArgumentException("data.pool must be >= 0 (0 = encode every batch), got " + pool);
             if (start < 0) throw new IllegalArgumentException("data.start must be >= 0, got " + start);
             if (batchSize <= 0) throw new IllegalArgumentException("data.batch_size must be > 0, got " + batchSize);
             if (threads <= 0) throw new IllegalArgumentException("data.threads must be > 0, got " + threads);
@@ -175,7 +177,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TOP = Set.of("stage", "output", "seed", "model", "autoencoder", "init", "freeze", "data", "trainer", "diffusion", "loss");
     private static final Set<String> DATA = Set.of("emoji_dir", "emoji_styles", "emoji_weight", "synthetic_weight", "skin_tones",
-            "val_fraction", "flip", "batch_size", "threads", "start", "object_counts");
+            "val_fraction", "flip", "batch_size", "threads", "start", "object_counts", "pool");
     private static final Set<String> TRAINER = Set.of("steps", "lr", "warmup_steps", "min_lr_ratio", "beta1", "beta2", "eps",
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every", "precision", "workers");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
@@ -230,7 +232,9 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         Data data = new Data(base.resolve(text(d, "emoji_dir", "data/emoji")), List.copyOf(styles),
                 num(d, "emoji_weight", 1), num(d, "synthetic_weight", 1), bool(d, "skin_tones", false),
                 num(d, "val_fraction", 0.05), bool(d, "flip", true), (int) integer(d, "batch_size", 32), (int) integer(d, "threads", 2),
-                integer(d, "start", 0), objectCounts(d));
+                integer(d, "start", 0), objectCounts(d), (int) integer(d, "pool", 0));
+
+        if (data.pool() > 0 && !stage.equals("unet")) throw new IllegalArgumentException("data.pool applies to the unet stage only");
 
         JsonNode t = section(root, "trainer", TRAINER);
         if (!t.has("steps")) throw new IllegalArgumentException("trainer.steps is required");

@@ -124,13 +124,21 @@ class TasksTest {
     }
 
     Map<String, float[]> runDiffusion(Path dir, long stopAfter, boolean resume, int threads, int workers, List<Double> losses) throws IOException {
+        return runDiffusion(dir, stopAfter, resume, threads, workers, 0, losses);
+    }
+
+    /** {@code poolSize} > 0: the examples come from a {@link LatentPool} of that many samples. */
+    Map<String, float[]> runDiffusion(Path dir, long stopAfter, boolean resume, int threads, int workers, int poolSize,
+                                      List<Double> losses) throws IOException {
         try (NDManager m = NDManager.newBaseManager();
              DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, threads, 11)) {
             TinyDenoiser net = new TinyDenoiser();
             net.initialize(m, 0.2f, 3);
             CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
-            DiffusionTask task = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, loader,
-                    NoiseSchedule.sd(), DiffusionTask.Prediction.V_PREDICTION, 0.1);
+            LatentPool pool = poolSize == 0 ? null
+                    : LatentPool.encode(loader, poolSize, TasksTest::pool, m, 11, 4, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            DiffusionTask task = new DiffusionTask(net::forward, TasksTest::pool, cache::encode, loader, pool,
+                    NoiseSchedule.sd(), DiffusionTask.Prediction.V_PREDICTION, 0.1, 0);
             ObjectNode cfg = JSON.createObjectNode().put("stage", "unet");
             Trainer trainer = new Trainer(net, options(8, workers), cfg, dir, m);
             try {
@@ -173,6 +181,68 @@ class TasksTest {
         // same batches, other timesteps and noise: the first losses differ but are of one size
         assertNotEquals(oneWorker.get(0), straightLosses.get(0));
         assertEquals(oneWorker.get(0), straightLosses.get(0), oneWorker.get(0));
+    }
+
+    @Test
+    void diffusionTrainingFromALatentPoolResumesExactly(@TempDir Path dir) throws IOException {
+        List<Double> straightLosses = new ArrayList<>();
+        Map<String, float[]> straight = runDiffusion(dir.resolve("a"), -1, false, 1, 2, 10, straightLosses);
+        runDiffusion(dir.resolve("b"), 5, false, 1, 2, 10, null);   // checkpoint at 3, killed after 5; 8 steps x 4 = 3+ passes
+        List<Double> resumedLosses = new ArrayList<>();
+        Map<String, float[]> resumed = runDiffusion(dir.resolve("b"), -1, true, 1, 2, 10, resumedLosses);
+        for (String k : straight.keySet()) assertArrayEquals(straight.get(k), resumed.get(k), 0f, k);
+        assertEquals(straightLosses.subList(3, 8), resumedLosses);
+        List<Double> fresh = new ArrayList<>();
+        runDiffusion(dir.resolve("c"), -1, false, 1, 2, 0, fresh);
+        assertNotEquals(fresh, straightLosses, "the pool's order is its own, not the loader's");
+    }
+
+    @Test
+    void aLatentPoolHoldsTheEncodedSamplesAndServesEachOncePerPass() throws IOException {
+        int n = 10;
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11);
+             DataLoader again = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
+            loader.seek(8);
+            LatentPool pool = LatentPool.encode(loader, n, TasksTest::pool, m, 5, 3, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            assertEquals(n, pool.size());
+            // the pool's samples are loader positions 8..17, encoded
+            again.seek(8);
+            List<float[]> expected = new ArrayList<>();
+            List<String> captions = new ArrayList<>();
+            for (int b = 0; b < 3; b++) {
+                var batch = again.next();
+                float[] z = pool(batch.images(m), null).toFloatArray();
+                int per = z.length / 4;
+                for (int i = 0; i < 4 && expected.size() < n; i++) {
+                    expected.add(java.util.Arrays.copyOfRange(z, i * per, (i + 1) * per));
+                    captions.add(batch.captions().get(i));
+                }
+            }
+            // passes 0 and 1: each a permutation of the pool, in different orders
+            List<Integer> first = new ArrayList<>(), second = new ArrayList<>();
+            for (int p = 0; p < 2 * n; p++) (p < n ? first : second).add(pool.index(p));
+            assertEquals(java.util.stream.IntStream.range(0, n).boxed().toList(), first.stream().sorted().toList());
+            assertEquals(java.util.stream.IntStream.range(0, n).boxed().toList(), second.stream().sorted().toList());
+            assertNotEquals(first, second);
+            // batches: the samples at those positions; a seek continues the same order
+            List<LatentPool.Draw> draws = new ArrayList<>();
+            for (int b = 0; b < 5; b++) draws.add(pool.next());
+            assertEquals(15, pool.position());
+            for (int b = 0; b < 5; b++) {
+                LatentPool.Draw d = draws.get(b);
+                float[] all = d.latents(m, 0, 3).toFloatArray();
+                assertArrayEquals(new long[] {3, 3, 16, 16}, d.latents(m, 0, 3).getShape().getShape());
+                for (int i = 0; i < 3; i++) {
+                    int k = pool.index(b * 3 + i);
+                    assertArrayEquals(expected.get(k), java.util.Arrays.copyOfRange(all, i * 768, (i + 1) * 768), 0f);
+                    assertEquals(captions.get(k), d.captions().get(i));
+                }
+            }
+            pool.seek(6);
+            assertEquals(draws.get(2).captions(), pool.next().captions());
+            assertArrayEquals(draws.get(3).latents(), pool.next().latents(), 0f);
+        }
     }
 
     @Test

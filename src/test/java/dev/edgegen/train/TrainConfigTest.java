@@ -92,6 +92,17 @@ class TrainConfigTest {
     }
 
     @Test
+    void aLatentPoolIsForTheUnetStageAndNotNegative(@TempDir Path dir) throws IOException {
+        String unet = "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"ae\", \"trainer\": {\"steps\": 10}, ";
+        assertEquals(500, TrainConfig.read(write(dir, unet + "\"data\": {\"pool\": 500}}")).data().pool());
+        assertEquals(0, TrainConfig.read(write(dir, unet + "\"data\": {}}")).data().pool(), "absent: no pool");
+        String m = message(dir, unet + "\"data\": {\"pool\": -1}}");
+        assertTrue(m.contains("data.pool must be >= 0"), m);
+        m = message(dir, "{\"stage\": \"autoencoder\", \"output\": \"o\", \"trainer\": {\"steps\": 10}, \"data\": {\"pool\": 5}}");
+        assertTrue(m.contains("data.pool applies to the unet stage only"), m);
+    }
+
+    @Test
     void badConfigsAreRefusedNamingTheProblem(@TempDir Path dir) throws IOException {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(dir.resolve("none.json")))
                 .getMessage().contains("training config not found"));

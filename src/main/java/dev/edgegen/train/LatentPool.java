@@ -1,0 +1,137 @@
+package dev.edgegen.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.edgegen.cli.ProgressBar;
+import dev.edgegen.data.Batch;
+import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.SyntheticScenes;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A UNet stage's training set encoded once ({@code "data": {"pool": N}}): N samples drawn from the loader, their
+ * images turned into latents by the frozen autoencoder up front, then served in a shuffled order, a new permutation
+ * every pass. Encoding a 64x64 image costs about as much as the UNet's forward pass on it (docs/training.md, "Speed
+ * of a step"), so a run that draws each sample several times saves most of that; it trades fresh synthetic scenes
+ * for repeated ones. The posterior is sampled once per sample (with the recipe's {@code posterior_noise} 0 that is
+ * its mean). Position p of the order is sample {@code perm_e(p mod N)}, e = p / N, with perm_e a function of the seed
+ * and e only, so {@link #seek} resumes the exact order.
+ */
+public final class LatentPool {
+    private final float[] latents;   // (N, C, h, w) row-major
+    private final String[] captions; // (N)
+    private final long[] shape;      // (C, h, w)
+    private final int per;
+    private final int batchSize;
+    private final long seed;
+    private long position;
+    private long permEpoch = -1;
+    private int[] perm;
+
+    private LatentPool(float[] latents, String[] captions, long[] shape, int batchSize, long seed) {
+        this.latents = latents;
+        this.captions = captions;
+        this.shape = shape;
+        this.per = (int) new Shape(shape).size();
+        this.batchSize = batchSize;
+        this.seed = seed;
+    }
+
+    /**
+     * Draws {@code size} samples from {@code loader} (from its current position) and encodes them with
+     * {@code encoder} in {@code manager}, with a progress bar on {@code progress}; gradient mode is off meanwhile.
+     */
+    public static LatentPool encode(DataLoader loader, int size, DiffusionTask.LatentEncoder encoder, NDManager manager,
+                                    long seed, int batchSize, PrintStream progress) {
+        if (size <= 0) throw new IllegalArgumentException("data.pool must be > 0, got " + size);
+        float[] values = null;
+        long[] shape = null;
+        String[] captions = new String[size];
+        Random rng = new Random(SyntheticScenes.mix(seed, 0x9E3779B97F4A7C15L));
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (ProgressBar bar = new ProgressBar(progress, "encode pool", size)) {
+            int done = 0;
+            while (done < size) {
+                Batch batch = loader.next();
+                int take = Math.min(batch.size(), size - done);
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray z = encoder.encode(batch.slice(0, take).images(scope), rng);        // (take, C, h, w)
+                    if (shape == null) {
+                        shape = Arrays.copyOfRange(z.getShape().getShape(), 1, 4);
+                        long total = (long) size * new Shape(shape).size();
+                        if (total > Integer.MAX_VALUE - 8) {
+                            throw new IllegalArgumentException("data.pool of " + size + " samples of " + new Shape(shape)
+                                    + " latents does not fit one array; use at most " + (Integer.MAX_VALUE - 8) / new Shape(shape).size());
+                        }
+                        values = new float[(int) total];
+                    }
+                    float[] v = z.toFloatArray();
+                    System.arraycopy(v, 0, values, done * (v.length / take), v.length);
+                }
+                for (int i = 0; i < take; i++) captions[done + i] = batch.captions().get(i);
+                done += take;
+                bar.step(done, "");
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+        return new LatentPool(values, captions, shape, batchSize, seed);
+    }
+
+    public int size() { return captions.length; }
+
+    /** Samples handed out so far. */
+    public synchronized long position() { return position; }
+
+    public synchronized void seek(long pos) {
+        if (pos < 0) throw new IllegalArgumentException("position must be >= 0, got " + pos);
+        position = pos;
+    }
+
+    /** The next batch: captions and latents (B, C, h, w). */
+    public synchronized Draw next() {
+        float[] out = new float[batchSize * per];
+        List<String> caps = new ArrayList<>(batchSize);
+        for (int i = 0; i < batchSize; i++) {
+            int k = index(position++);
+            System.arraycopy(latents, k * per, out, i * per, per);
+            caps.add(captions[k]);
+        }
+        return new Draw(out, batchSize, shape, caps);
+    }
+
+    /** The pool sample at order position {@code p}. */
+    int index(long p) {
+        int n = captions.length;
+        long epoch = p / n;
+        if (epoch != permEpoch) {
+            perm = new int[n];
+            for (int i = 0; i < n; i++) perm[i] = i;
+            Random r = new Random(SyntheticScenes.mix(seed ^ 0x5DEECE66DL, epoch));
+            for (int i = n - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                int t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            permEpoch = epoch;
+        }
+        return perm[(int) (p % n)];
+    }
+
+    /** A batch from the pool: {@code latents} (size, C, h, w) row-major and their captions. */
+    public record Draw(float[] latents, int size, long[] shape, List<String> captions) {
+        /** Samples [from, to) as a (to − from, C, h, w) array in {@code manager}. */
+        public NDArray latents(NDManager manager, int from, int to) {
+            int per = latents.length / size;
+            return manager.create(Arrays.copyOfRange(latents, from * per, to * per), new Shape(to - from, shape[0], shape[1], shape[2]));
+        }
+    }
+}
