@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times training steps: 60-step copies of stage configs (default: the two-hour recipe's stages,
-# configs/two-hour/autoencoder.json and configs/two-hour/unet.json) in each VARIANT, "precision:workers"
-# (default "float32:1 bfloat16:1 float32:2 bfloat16:2"), run alternately ROUNDS times so that a machine whose speed
+# configs/two-hour/autoencoder.json and configs/two-hour/unet.json) in each VARIANT, "precision:workers" or
+# "precision:workers:pool" (a UNet stage's data.pool; 0 = encode every batch) (default "float32:1 bfloat16:1
+# float32:2 bfloat16:2"), run alternately ROUNDS times so that a machine whose speed
 # drifts affects every variant alike. With BASELINE_JAR set (an edgegen.jar built from another commit), that
 # build's runs of BASELINE_VARIANT (default float32:1) are added, e.g. to time a change:
 #   git worktree add /tmp/base COMMIT && (cd /tmp/base && mvn -B -q -DskipTests package)
@@ -11,6 +12,8 @@
 # (start-up excluded) and the loss and gradient norm at step 60; prints a markdown table of the median it/s of
 # each variant and its ratio to the current build's float32:1.
 # Usage: [CONFIGS="a.json b.json"] [VARIANTS="float32:1 bfloat16:2"] scripts/bench-training-speed.sh [ROUNDS]   (default 3)
+# e.g. the latent pool: CONFIGS=configs/two-hour-pool/unet.json VARIANTS="bfloat16:2:0 bfloat16:2:3200" \
+#   OUT=docs/results/training-pool-speed.jsonl scripts/bench-training-speed.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-3}"
@@ -24,22 +27,24 @@ command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 127
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-config() {  # config FILE PRECISION WORKERS OUT_DIR: a 60-step copy, its relative paths made absolute
+config() {  # config FILE PRECISION WORKERS OUT_DIR [POOL]: a 60-step copy, its relative paths made absolute
   local base; base="$(cd "$(dirname "$1")" && pwd)"
-  jq --arg base "$base" --arg p "$2" --argjson w "$3" --arg out "$4" '
+  jq --arg base "$base" --arg p "$2" --argjson w "$3" --arg out "$4" --arg pool "${5:-}" '
     def abs: if startswith("/") then . else $base + "/" + . end;
     .output = $out | .trainer.steps = 60 | .trainer.precision = $p | .trainer.workers = $w
     | if .autoencoder then .autoencoder |= abs else . end
     | if .init then .init |= abs else . end
-    | if .data.emoji_dir then .data.emoji_dir |= abs else . end' "$1"
+    | if .data.emoji_dir then .data.emoji_dir |= abs else . end
+    | if $pool != "" then .data.pool = ($pool | tonumber) else . end' "$1"
 }
 
 run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
-  local name stage p="${2%:*}" w="${2#*:}"
+  local name stage p w pool
+  IFS=: read -r p w pool <<< "$2"
   name="$(basename "$(dirname "$1")")-$(basename "$1" .json)"
   stage="$(jq -r .stage "$1")"
-  local dir="$WORK/$name-$p-$w-$3-$4" cfg="$WORK/$name-$p-$w-$3-$4.json"
-  config "$1" "$p" "$w" "$dir" > "$cfg"
+  local dir="$WORK/$name-$p-$w-${pool:-x}-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$3-$4.json"
+  config "$1" "$p" "$w" "$dir" "$pool" > "$cfg"
   if [ "$3" = current ]; then
     OMP_WAIT_POLICY=PASSIVE EDGEGEN_JAVA_OPTS=-Dai.djl.pytorch.num_threads=2 ./edgegen train "$stage" --config "$cfg" > "$dir.log" 2>&1
   else
@@ -48,7 +53,8 @@ run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
       -cp "$BASELINE_JAR:target/lib/*" dev.edgegen.cli.Main train "$stage" --config "$cfg" > "$dir.log" 2>&1
   fi
   tail -1 "$dir/log.jsonl" | jq -c --arg c "$name" --arg p "$p" --argjson w "$w" --arg b "$3" --argjson r "$4" \
-    '{config: $c, precision: $p, workers: $w, build: $b, round: $r} + .' | tee -a "$OUT"
+    --arg pool "$pool" '{config: $c, precision: $p, workers: $w, build: $b, round: $r}
+      + (if $pool != "" then {pool: ($pool | tonumber)} else {} end) + .' | tee -a "$OUT"
 }
 
 : > "$OUT"
@@ -62,12 +68,12 @@ done
 # the median of each variant's runs and its ratio to the current build's float32 with one worker
 jq -rs '
 def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-group_by([.config, .build, .precision, .workers])
-| map({config: .[0].config, build: .[0].build, precision: .[0].precision, workers: .[0].workers, runs: length,
+group_by([.config, .build, .precision, .workers, .pool])
+| map({config: .[0].config, build: .[0].build, precision: .[0].precision, workers: .[0].workers, pool: .[0].pool, runs: length,
        it_s: (map(.it_s) | median), all: (map(.it_s * 1000 | round / 1000) | map(tostring) | join(", "))})
-| (map(select(.build == "current" and .precision == "float32" and .workers == 1)) | map({key: .config, value: .it_s}) | from_entries) as $ref
-| "| stage config | build | precision | workers | it/s, median | runs (it/s) | vs current float32, 1 worker |",
-  "|---|---|---|---|---|---|---|",
-  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.it_s * 1000 | round / 1000) | \(.all)"
+| (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null)) | map({key: .config, value: .it_s}) | from_entries) as $ref
+| "| stage config | build | precision | workers | pool | it/s, median | runs (it/s) | vs current float32, 1 worker |",
+  "|---|---|---|---|---|---|---|---|",
+  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.pool // "") | \(.it_s * 1000 | round / 1000) | \(.all)"
          + " | \(if $ref[.config] then (.it_s / $ref[.config] * 100 | round / 100 | tostring) + "x" else "" end) |")
 ' "$OUT"
