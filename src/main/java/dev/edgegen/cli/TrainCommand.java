@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.tensor.Autocast;
 import dev.edgegen.text.MiniLmTextEncoder;
+import dev.edgegen.train.AttentionLoss;
 import dev.edgegen.train.AutoencoderTask;
 import dev.edgegen.train.CaptionCache;
 import dev.edgegen.train.DiffusionTask;
@@ -102,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
         // a pool's captions are a fixed set: keep them all encoded
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, poolSize + 4096));
         Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,
-                cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma());
+                cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma())
+                .withAttentionLoss(new AttentionLoss(text::tokenizeOne), cfg.diffusion().attentionLoss());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

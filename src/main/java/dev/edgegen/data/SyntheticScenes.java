@@ -190,7 +190,8 @@ public final class SyntheticScenes {
         return Math.max(0, Math.min(255, v + rng.nextInt(25) - 12));
     }
 
-    static java.awt.Shape outline(ShapeKind k, double cx, double cy, double r) {
+    /** The outline of shape {@code k} centred at (cx, cy) with half-extent r, in pixels of the 64x64 image (y down). */
+    public static java.awt.Shape outline(ShapeKind k, double cx, double cy, double r) {
         switch (k) {
             case CIRCLE:
                 return new Ellipse2D.Double(cx - r, cy - r, 2 * r, 2 * r);

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.Scene;
+import dev.edgegen.nn.AttentionMaps;
 import dev.edgegen.tensor.Randn;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +49,8 @@ public final class DiffusionTask implements Trainer.Task {
     private final double cfgDropout;
     private final double minSnrGamma;
     private final LatentPool pool;
+    private AttentionLoss attentionLoss;
+    private double attentionWeight;
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
@@ -80,9 +84,22 @@ public final class DiffusionTask implements Trainer.Task {
         this.pool = pool;
     }
 
-    /** One step's examples: captions (B) and, on demand, the clean latents of samples [from, to). */
+    /**
+     * Adds {@code weight} · {@code loss} (cross-attention of object words on their objects) to the loss of every slice
+     * with synthetic scenes; weight 0 turns it off. Call before training.
+     */
+    public DiffusionTask withAttentionLoss(AttentionLoss loss, double weight) {
+        if (!(weight >= 0)) throw new IllegalArgumentException("attention loss weight must be >= 0, got " + weight);
+        this.attentionLoss = weight > 0 ? loss : null;
+        this.attentionWeight = weight;
+        return this;
+    }
+
+    /** One step's examples: captions (B), scenes (B, null entries: none) and, on demand, the clean latents of samples [from, to). */
     private interface Draw {
         List<String> captions();
+
+        List<Scene> scenes();
 
         NDArray latents(NDManager scope, int from, int to, Random rng);                     // (to − from, C, h, w)
     }
@@ -92,12 +109,14 @@ public final class DiffusionTask implements Trainer.Task {
             LatentPool.Draw d = pool.next();
             return new Draw() {
                 @Override public List<String> captions() { return d.captions(); }
+                @Override public List<Scene> scenes() { return d.scenes(); }
                 @Override public NDArray latents(NDManager scope, int from, int to, Random rng) { return d.latents(scope, from, to); }
             };
         }
         Batch batch = loader.next();
         return new Draw() {
             @Override public List<String> captions() { return batch.captions(); }
+            @Override public List<Scene> scenes() { return batch.scenes(); }
             @Override public NDArray latents(NDManager scope, int from, int to, Random rng) {
                 return latents.encode(batch.slice(from, to).images(scope), rng);
             }
@@ -152,10 +171,22 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray noise = Randn.randn(scope, x0.getShape(), rng);
         NDArray noisy = schedule.addNoise(x0, noise, t);
         NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, t);
-        NDArray out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
+        AttentionLoss.Targets targets = attentionLoss == null ? null
+                : attentionLoss.targets(captions, batch.scenes() == null ? null : batch.scenes().subList(from, to));
+        NDArray out;
+        List<NDArray> maps = null;
+        if (targets == null || targets.isEmpty()) {
+            out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
+        } else {
+            try (AttentionMaps recorder = AttentionMaps.record(scope)) {
+                out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
+                maps = recorder.maps();                                                      // each (B, N, M)
+            }
+        }
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
-        if (minSnrGamma == 0) return se.mean();
-        return se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
+        NDArray loss = minSnrGamma == 0 ? se.mean()
+                : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
+        return maps == null ? loss : loss.add(attentionLoss.loss(maps, targets).mul(attentionWeight));
     }
 
     /** Min-SNR-γ loss weight of each timestep. */

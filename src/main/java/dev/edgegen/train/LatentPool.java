@@ -7,6 +7,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.edgegen.cli.ProgressBar;
 import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import java.util.Random;
 public final class LatentPool {
     private final float[] latents;   // (N, C, h, w) row-major
     private final String[] captions; // (N)
+    private final Scene[] scenes;    // (N), null for samples without one (emoji)
     private final long[] shape;      // (C, h, w)
     private final int per;
     private final int batchSize;
@@ -34,9 +36,10 @@ public final class LatentPool {
     private long permEpoch = -1;
     private int[] perm;
 
-    private LatentPool(float[] latents, String[] captions, long[] shape, int batchSize, long seed) {
+    private LatentPool(float[] latents, String[] captions, Scene[] scenes, long[] shape, int batchSize, long seed) {
         this.latents = latents;
         this.captions = captions;
+        this.scenes = scenes;
         this.shape = shape;
         this.per = (int) new Shape(shape).size();
         this.batchSize = batchSize;
@@ -53,6 +56,7 @@ public final class LatentPool {
         float[] values = null;
         long[] shape = null;
         String[] captions = new String[size];
+        Scene[] scenes = new Scene[size];
         Random rng = new Random(SyntheticScenes.mix(seed, 0x9E3779B97F4A7C15L));
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
@@ -75,14 +79,17 @@ public final class LatentPool {
                     float[] v = z.toFloatArray();
                     System.arraycopy(v, 0, values, done * (v.length / take), v.length);
                 }
-                for (int i = 0; i < take; i++) captions[done + i] = batch.captions().get(i);
+                for (int i = 0; i < take; i++) {
+                    captions[done + i] = batch.captions().get(i);
+                    scenes[done + i] = batch.scenes() == null ? null : batch.scenes().get(i);
+                }
                 done += take;
                 bar.step(done, "");
             }
         } finally {
             JniUtils.setGradMode(gradMode);
         }
-        return new LatentPool(values, captions, shape, batchSize, seed);
+        return new LatentPool(values, captions, scenes, shape, batchSize, seed);
     }
 
     public int size() { return captions.length; }
@@ -95,16 +102,18 @@ public final class LatentPool {
         position = pos;
     }
 
-    /** The next batch: captions and latents (B, C, h, w). */
+    /** The next batch: latents (B, C, h, w), captions and scenes. */
     public synchronized Draw next() {
         float[] out = new float[batchSize * per];
         List<String> caps = new ArrayList<>(batchSize);
+        List<Scene> sc = new ArrayList<>(batchSize);
         for (int i = 0; i < batchSize; i++) {
             int k = index(position++);
             System.arraycopy(latents, k * per, out, i * per, per);
             caps.add(captions[k]);
+            sc.add(scenes[k]);
         }
-        return new Draw(out, batchSize, shape, caps);
+        return new Draw(out, batchSize, shape, caps, sc);
     }
 
     /** The pool sample at order position {@code p}. */
@@ -126,8 +135,8 @@ public final class LatentPool {
         return perm[(int) (p % n)];
     }
 
-    /** A batch from the pool: {@code latents} (size, C, h, w) row-major and their captions. */
-    public record Draw(float[] latents, int size, long[] shape, List<String> captions) {
+    /** A batch from the pool: {@code latents} (size, C, h, w) row-major, their captions and scenes (null entries: none). */
+    public record Draw(float[] latents, int size, long[] shape, List<String> captions, List<Scene> scenes) {
         /** Samples [from, to) as a (to − from, C, h, w) array in {@code manager}. */
         public NDArray latents(NDManager manager, int from, int to) {
             int per = latents.length / size;
