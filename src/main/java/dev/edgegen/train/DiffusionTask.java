@@ -186,7 +186,7 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
-        return maps == null ? loss : loss.add(attentionLoss.loss(maps, targets).mul(attentionWeight));
+        return maps == null ? loss : loss.add(attentionLoss.loss(maps, targets).mul((float) attentionWeight));
     }
 
     /** Min-SNR-γ loss weight of each timestep. */

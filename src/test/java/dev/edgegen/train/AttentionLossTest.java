@@ -8,6 +8,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.edgegen.data.DataLoader;
 import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.data.Scene.Colour;
@@ -16,6 +17,8 @@ import dev.edgegen.data.Scene.ShapeKind;
 import dev.edgegen.nn.AttentionMaps;
 import dev.edgegen.nn.CrossAttention;
 import dev.edgegen.text.MiniLmTextEncoder;
+import dev.edgegen.unet.UNet2DConditionModel;
+import dev.edgegen.unet.UNetConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +118,44 @@ class AttentionLossTest {
             assertTrue(g[(4 * 8 + 2) * m + 2] < 0 && g[(4 * 8 + 7) * m + 2] > 0, "the colour token is pulled into the mask");
             assertEquals(0f, g[(4 * 8 + 2) * m + 5], 0f, "an unsupervised token gets no gradient");
         }
+    }
+
+    /** The first batch's loss of a tiny UNet with attention-loss weight {@code weight}; same batch, timesteps, noise. */
+    private static float[] diffusionLoss(double weight) throws Exception {
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
+            UNet2DConditionModel unet = new UNet2DConditionModel(UNetConfig.tiny());
+            unet.initializeFanIn(m, 3);
+            DiffusionTask.LatentEncoder latents = (images, rng) -> {
+                NDArray z = images.reshape(-1, 3, 8, 8, 8, 8).mean(new int[] {5}).mean(new int[] {3});   // (B, 3, 8, 8)
+                return z.concat(z.mean(new int[] {1}, true), 1);                                          // (B, 4, 8, 8)
+            };
+            DiffusionTask.ContextEncoder text = (captions, mm) -> {
+                float[] v = new float[captions.size() * MAX * 32];
+                for (int i = 0; i < captions.size(); i++) {
+                    java.util.Random r = new java.util.Random(captions.get(i).hashCode());
+                    for (int j = 0; j < MAX * 32; j++) v[i * MAX * 32 + j] = (float) r.nextGaussian();
+                }
+                return mm.create(v, new Shape(captions.size(), MAX, 32));
+            };
+            DiffusionTask task = new DiffusionTask(unet::forward, latents, text, loader, null, NoiseSchedule.sd(),
+                    DiffusionTask.Prediction.EPSILON, 0, 5).withAttentionLoss(new AttentionLoss(AttentionLossTest::tokens), weight);
+            unet.parameters().values().forEach(p -> p.get().setRequiresGradient(true));
+            try (var gc = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = task.loss(m, 0, new java.util.Random(4));
+                gc.backward(loss);
+                NDArray g = unet.parameters().get("down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight").get().getGradient();
+                return new float[] {loss.getFloat(), g.abs().sum().getFloat()};
+            }
+        }
+    }
+
+    @Test
+    void theDiffusionTaskAddsTheWeightedAttentionLossAndItsGradient() throws Exception {
+        float[] plain = diffusionLoss(0), weighted = diffusionLoss(0.5);
+        float added = weighted[0] - plain[0];
+        assertTrue(added > 0.05f && added <= 0.5f, "0.5 x a loss in (0.1, 1]: " + added);
+        assertTrue(weighted[1] != plain[1], "the cross-attention keys get the attention loss's gradient too");
     }
 
     @Test
