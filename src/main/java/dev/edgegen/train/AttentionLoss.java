@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -48,7 +49,7 @@ public final class AttentionLoss {
         for (int i = 0; i < captions.size(); i++) {
             Scene s = scenes == null ? null : scenes.get(i);
             String c = captions.get(i);
-            Map<Integer, float[]> tokens = new java.util.TreeMap<>();
+            Map<Integer, float[]> tokens = new TreeMap<>();
             if (s != null && !c.isEmpty()) {
                 int[] ids = captionIds.computeIfAbsent(c, k -> tokenizer.apply(k).ids());
                 for (Scene.Obj o : s.objects()) {
@@ -59,8 +60,7 @@ public final class AttentionLoss {
                         if (!Arrays.equals(ids, at, at + phrase.length, phrase, 0, phrase.length)) continue;
                         if (mask == null) mask = mask(o);
                         for (int j = at; j < at + phrase.length; j++) {
-                            float[] m = mask;
-                            tokens.merge(j, m.clone(), (a, b) -> {
+                            tokens.merge(j, mask.clone(), (a, b) -> {
                                 for (int p = 0; p < a.length; p++) a[p] = Math.max(a[p], b[p]);
                                 return a;
                             });

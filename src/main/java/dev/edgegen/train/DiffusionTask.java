@@ -20,7 +20,9 @@ import java.util.function.Function;
  * empty caption with probability {@code cfgDropout} so the same model learns the unconditional
  * prediction classifier-free guidance needs (Ho &amp; Salimans 2022). With {@code minSnrGamma} &gt; 0 each
  * sample's MSE is weighted by Min-SNR-γ (Hang et al. 2023): min(SNR, γ) / SNR for epsilon, min(SNR, γ) / (SNR + 1)
- * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient.
+ * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient. Examples come from a data
+ * loader and are encoded every batch, or from a {@link LatentPool} encoded once; {@link #withAttentionLoss} adds an
+ * {@link AttentionLoss} on the UNet's cross-attention.
  */
 public final class DiffusionTask implements Trainer.Task {
     /** The trained network: noisy latents (B, C, h, w), timesteps (B) float32, context (B, L, D) → (B, C, h, w). */
