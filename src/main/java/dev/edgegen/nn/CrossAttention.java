@@ -43,20 +43,10 @@ public final class CrossAttention extends Module {
             NDArray q = toQ.forward(x);    // (B, N, H·D)
             NDArray k = toK.forward(ctx);  // (B, M, H·D)
             NDArray v = toV.forward(ctx);  // (B, M, H·D)
-            NDArray a = recorder == null ? Attention.forward(q, k, v, heads, false) : recorded(q, k, v, recorder);
+            NDArray a = recorder == null ? Attention.forward(q, k, v, heads, false)
+                    : Attention.reference(q, k, v, heads, false, p -> recorder.add(p.mean(new int[] {1})));   // (B, N, M) kept
             return toOut.forward(a);
         }, context);
-    }
-
-    /** {@link Attention#reference}, handing the heads' mean of the probabilities (B, N, M) to {@code recorder}. */
-    private NDArray recorded(NDArray q, NDArray k, NDArray v, AttentionMaps recorder) {
-        long b = q.getShape().get(0), n = q.getShape().get(1), m = k.getShape().get(1);
-        NDArray qh = q.reshape(b, n, heads, dimHead).transpose(0, 2, 1, 3);   // (B, H, N, D)
-        NDArray kh = k.reshape(b, m, heads, dimHead).transpose(0, 2, 3, 1);   // (B, H, D, M)
-        NDArray vh = v.reshape(b, m, heads, dimHead).transpose(0, 2, 1, 3);   // (B, H, M, D)
-        NDArray probs = qh.matMul(kh).mul(1.0 / Math.sqrt(dimHead)).softmax(-1);  // (B, H, N, M)
-        recorder.add(probs.mean(new int[] {1}));                               // (B, N, M)
-        return probs.matMul(vh).transpose(0, 2, 1, 3).reshape(b, n, (long) heads * dimHead);
     }
 
     /** 2·MACs of the projections and the two attention matmuls, n queries against m keys. */

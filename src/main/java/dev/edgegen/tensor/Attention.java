@@ -21,6 +21,15 @@ public final class Attention {
 
     /** Reference implementation: materialises the full (B, H, N, M) score tensor. */
     public static NDArray reference(NDArray q, NDArray k, NDArray v, int heads, boolean causal) {
+        return reference(q, k, v, heads, causal, null);
+    }
+
+    /**
+     * {@link #reference}, handing the probabilities softmax(q kᵀ / √D) (B, H, N, M) to {@code probabilities} (when not
+     * null) before they are applied to v: for training losses on where tokens attend.
+     */
+    public static NDArray reference(NDArray q, NDArray k, NDArray v, int heads, boolean causal,
+                                    java.util.function.Consumer<NDArray> probabilities) {
         long b = q.getShape().get(0);
         long n = q.getShape().get(1);
         long m = k.getShape().get(1);
@@ -33,7 +42,9 @@ public final class Attention {
         if (causal) {
             scores = scores.add(causalMask(q.getManager(), n, m));
         }
-        NDArray out = scores.softmax(-1).matMul(vh);                    // (B, H, N, D)
+        NDArray probs = scores.softmax(-1);                              // (B, H, N, M)
+        if (probabilities != null) probabilities.accept(probs);
+        NDArray out = probs.matMul(vh);                                 // (B, H, N, D)
         return out.transpose(0, 2, 1, 3).reshape(b, n, hd);
     }
 

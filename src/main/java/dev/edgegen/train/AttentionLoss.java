@@ -90,11 +90,13 @@ public final class AttentionLoss {
             }
             float[] t = new float[b * n * m];   // (B, N, M): the mask of token j at position p
             float[] sel = new float[b * m];     // (B, M): 1 for supervised tokens
+            int count = 0;
             for (int i = 0; i < b; i++) {
                 for (Map.Entry<Integer, float[]> e : targets.perSample().get(i).entrySet()) {
                     int j = e.getKey();
                     if (j >= m) continue;
                     sel[i * m + j] = 1;
+                    count++;
                     float[] pooled = pool(e.getValue(), side);
                     for (int p = 0; p < n; p++) t[(i * n + p) * m + j] = pooled[p];
                 }
@@ -103,9 +105,7 @@ public final class AttentionLoss {
             NDArray inside = a.mul(mgr.create(t, sh)).sum(new int[] {1});                     // (B, M)
             NDArray mass = a.sum(new int[] {1}).add(1e-8f);                                   // (B, M)
             NDArray s = mgr.create(sel, new Shape(b, m));
-            float count = 0;
-            for (float v : sel) count += v;
-            NDArray term = inside.div(mass).neg().add(1f).mul(s).sum().div(Math.max(count, 1f));
+            NDArray term = inside.div(mass).neg().add(1f).mul(s).sum().div((float) Math.max(count, 1));
             total = total == null ? term : total.add(term);
         }
         return total.div(maps.size());

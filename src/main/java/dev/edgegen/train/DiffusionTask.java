@@ -98,7 +98,7 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     /** One step's examples: captions (B), scenes (B, null entries: none) and, on demand, the clean latents of samples [from, to). */
-    private interface Draw {
+    interface Draw {
         List<String> captions();
 
         List<Scene> scenes();
@@ -107,14 +107,7 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     private Draw draw() {
-        if (pool != null) {
-            LatentPool.Draw d = pool.next();
-            return new Draw() {
-                @Override public List<String> captions() { return d.captions(); }
-                @Override public List<Scene> scenes() { return d.scenes(); }
-                @Override public NDArray latents(NDManager scope, int from, int to, Random rng) { return d.latents(scope, from, to); }
-            };
-        }
+        if (pool != null) return pool.next();
         Batch batch = loader.next();
         return new Draw() {
             @Override public List<String> captions() { return batch.captions(); }

@@ -136,9 +136,11 @@ public final class LatentPool {
     }
 
     /** A batch from the pool: {@code latents} (size, C, h, w) row-major, their captions and scenes (null entries: none). */
-    public record Draw(float[] latents, int size, long[] shape, List<String> captions, List<Scene> scenes) {
-        /** Samples [from, to) as a (to − from, C, h, w) array in {@code manager}. */
-        public NDArray latents(NDManager manager, int from, int to) {
+    public record Draw(float[] latents, int size, long[] shape, List<String> captions, List<Scene> scenes)
+            implements DiffusionTask.Draw {
+        /** Samples [from, to) as a (to − from, C, h, w) array in {@code manager}; already encoded, so {@code rng} is unused. */
+        @Override
+        public NDArray latents(NDManager manager, int from, int to, Random rng) {
             int per = latents.length / size;
             return manager.create(Arrays.copyOfRange(latents, from * per, to * per), new Shape(to - from, shape[0], shape[1], shape[2]));
         }

@@ -231,8 +231,8 @@ class TasksTest {
             assertEquals(15, pool.position());
             for (int b = 0; b < 5; b++) {
                 LatentPool.Draw d = draws.get(b);
-                float[] all = d.latents(m, 0, 3).toFloatArray();
-                assertArrayEquals(new long[] {3, 3, 16, 16}, d.latents(m, 0, 3).getShape().getShape());
+                float[] all = d.latents(m, 0, 3, null).toFloatArray();
+                assertArrayEquals(new long[] {3, 3, 16, 16}, d.latents(m, 0, 3, null).getShape().getShape());
                 for (int i = 0; i < 3; i++) {
                     int k = pool.index(b * 3 + i);
                     assertArrayEquals(expected.get(k), java.util.Arrays.copyOfRange(all, i * 768, (i + 1) * 768), 0f);
