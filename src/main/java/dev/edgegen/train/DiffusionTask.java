@@ -10,7 +10,9 @@ import dev.edgegen.nn.AttentionMaps;
 import dev.edgegen.tensor.Randn;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.Function;
 
 /**
@@ -53,6 +55,8 @@ public final class DiffusionTask implements Trainer.Task {
     private final LatentPool pool;
     private AttentionLoss attentionLoss;
     private double attentionWeight;
+    private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTerms
+    private int attentionSteps;
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
@@ -122,7 +126,8 @@ public final class DiffusionTask implements Trainer.Task {
     public NDArray loss(NDManager scope, long step, Random rng) {
         Draw batch = draw();
         List<String> captions = dropCaptions(batch.captions(), rng);
-        return loss(scope, batch, 0, captions.size(), captions, rng);
+        attentionSteps++;
+        return loss(scope, batch, 0, captions.size(), captions, 1, rng);
     }
 
     /**
@@ -135,13 +140,14 @@ public final class DiffusionTask implements Trainer.Task {
         Draw batch = draw();
         List<String> captions = dropCaptions(batch.captions(), rng);
         int b = captions.size();
+        attentionSteps++;
         List<Function<NDManager, NDArray>> out = new ArrayList<>();
         for (int k = 0; k < parts; k++) {
             int from = k * b / parts, to = (k + 1) * b / parts;
             List<String> sliceCaptions = captions.subList(from, to);
             Random sliceRng = new Random(rng.nextLong());
             float share = (to - from) / (float) b;
-            out.add(partScope -> loss(partScope, batch, from, to, sliceCaptions, sliceRng).mul(share));
+            out.add(partScope -> loss(partScope, batch, from, to, sliceCaptions, share, sliceRng).mul(share));
         }
         return out;
     }
@@ -152,8 +158,11 @@ public final class DiffusionTask implements Trainer.Task {
         return captions;
     }
 
-    /** Mean loss of samples [from, to) of {@code batch} with {@code captions} (theirs, after dropout). */
-    private NDArray loss(NDManager scope, Draw batch, int from, int to, List<String> captions, Random rng) {
+    /**
+     * Mean loss of samples [from, to) of {@code batch} with {@code captions} (theirs, after dropout); {@code share} of
+     * the step's batch, the weight of this slice's attention term in the logged mean.
+     */
+    private NDArray loss(NDManager scope, Draw batch, int from, int to, List<String> captions, float share, Random rng) {
         NDArray x0 = batch.latents(scope, from, to, rng).stopGradient();                      // (B, C, h, w)
         NDArray ctx = text.encode(captions, scope).stopGradient();                            // (B, L, D)
         int b = captions.size();
@@ -181,7 +190,19 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
-        return maps == null ? loss : loss.add(attentionLoss.loss(maps, targets).mul((float) attentionWeight));
+        if (maps == null) return loss;
+        NDArray attention = attentionLoss.loss(maps, targets);
+        attentionSum.add(attention.getFloat() * share);
+        return loss.add(attention.mul((float) attentionWeight));
+    }
+
+    /** {@code attention_loss}: the mean attention term (before its weight) of the steps since the last call. */
+    @Override
+    public Map<String, Double> takeTerms() {
+        if (attentionLoss == null || attentionSteps == 0) return Map.of();
+        double mean = attentionSum.sumThenReset() / attentionSteps;
+        attentionSteps = 0;
+        return Map.of("attention_loss", mean);
     }
 
     /** Min-SNR-γ loss weight of each timestep. */

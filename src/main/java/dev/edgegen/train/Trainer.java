@@ -104,6 +104,12 @@ public final class Trainer {
         /** Restores the data order saved by {@link #dataPosition()}. */
         default void seekData(long position) {}
 
+        /**
+         * Means of named terms of the loss (e.g. an auxiliary loss before its weight) over the steps since the last
+         * call, called on the trainer's thread after a step; each log line carries them.
+         */
+        default Map<String, Double> takeTerms() { return Map.of(); }
+
         /** Learning-rate multiplier of parameter {@code name} (parameter groups, e.g. a grid and an MLP); 1 by default. */
         default double lrScale(String name) { return 1; }
 
@@ -290,6 +296,7 @@ public final class Trainer {
                         ObjectNode line = JSON.createObjectNode();
                         line.put("step", step).put("loss", mean).put("lr", lr).put("grad_norm", gradNorm)
                                 .put("it_s", itPerSec).put("elapsed_s", secs);
+                        task.takeTerms().forEach(line::put);
                         log.write(JSON.writeValueAsString(line));
                         log.newLine();
                         log.flush();

@@ -120,7 +120,10 @@ class AttentionLossTest {
         }
     }
 
-    /** The first batch's loss of a tiny UNet with attention-loss weight {@code weight}; same batch, timesteps, noise. */
+    /**
+     * The first batch's loss of a tiny UNet with attention-loss weight {@code weight} (same batch, timesteps, noise),
+     * the gradient's L1 norm on a cross-attention key, and the attention term the task then reports (NaN: none).
+     */
     private static float[] diffusionLoss(double weight) throws Exception {
         try (NDManager m = NDManager.newBaseManager();
              DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
@@ -145,7 +148,9 @@ class AttentionLossTest {
                 NDArray loss = task.loss(m, 0, new java.util.Random(4));
                 gc.backward(loss);
                 NDArray g = unet.parameters().get("down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight").get().getGradient();
-                return new float[] {loss.getFloat(), g.abs().sum().getFloat()};
+                float term = task.takeTerms().getOrDefault("attention_loss", Double.NaN).floatValue();
+                assertEquals(Map.of(), task.takeTerms(), "taking the terms resets them");
+                return new float[] {loss.getFloat(), g.abs().sum().getFloat(), term};
             }
         }
     }
@@ -156,6 +161,8 @@ class AttentionLossTest {
         float added = weighted[0] - plain[0];
         assertTrue(added > 0.05f && added <= 0.5f, "0.5 x a loss in (0.1, 1]: " + added);
         assertTrue(weighted[1] != plain[1], "the cross-attention keys get the attention loss's gradient too");
+        assertTrue(Float.isNaN(plain[2]), "no attention term without the loss");
+        assertEquals(added / 0.5f, weighted[2], 1e-4, "the logged term is the loss added, before its weight");
     }
 
     @Test
