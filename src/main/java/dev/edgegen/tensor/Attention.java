@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.function.Consumer;
 
 /**
  * Multi-head scaled dot-product attention, the UNet's and the text encoders' hot spot.
@@ -29,7 +30,7 @@ public final class Attention {
      * null) before they are applied to v: for training losses on where tokens attend.
      */
     public static NDArray reference(NDArray q, NDArray k, NDArray v, int heads, boolean causal,
-                                    java.util.function.Consumer<NDArray> probabilities) {
+                                    Consumer<NDArray> probabilities) {
         long b = q.getShape().get(0);
         long n = q.getShape().get(1);
         long m = k.getShape().get(1);

@@ -55,8 +55,7 @@ public final class DiffusionTask implements Trainer.Task {
     private final LatentPool pool;
     private AttentionLoss attentionLoss;
     private double attentionWeight;
-    private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTerms
-    private int attentionSteps;
+    private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
@@ -126,7 +125,6 @@ public final class DiffusionTask implements Trainer.Task {
     public NDArray loss(NDManager scope, long step, Random rng) {
         Draw batch = draw();
         List<String> captions = dropCaptions(batch.captions(), rng);
-        attentionSteps++;
         return loss(scope, batch, 0, captions.size(), captions, 1, rng);
     }
 
@@ -140,7 +138,6 @@ public final class DiffusionTask implements Trainer.Task {
         Draw batch = draw();
         List<String> captions = dropCaptions(batch.captions(), rng);
         int b = captions.size();
-        attentionSteps++;
         List<Function<NDManager, NDArray>> out = new ArrayList<>();
         for (int k = 0; k < parts; k++) {
             int from = k * b / parts, to = (k + 1) * b / parts;
@@ -196,13 +193,10 @@ public final class DiffusionTask implements Trainer.Task {
         return loss.add(attention.mul((float) attentionWeight));
     }
 
-    /** {@code attention_loss}: the mean attention term (before its weight) of the steps since the last call. */
+    /** {@code attention_loss}: the attention term (before its weight) summed over the steps since the last call. */
     @Override
-    public Map<String, Double> takeTerms() {
-        if (attentionLoss == null || attentionSteps == 0) return Map.of();
-        double mean = attentionSum.sumThenReset() / attentionSteps;
-        attentionSteps = 0;
-        return Map.of("attention_loss", mean);
+    public Map<String, Double> takeTermSums() {
+        return attentionLoss == null ? Map.of() : Map.of("attention_loss", attentionSum.sumThenReset());
     }
 
     /** Min-SNR-γ loss weight of each timestep. */

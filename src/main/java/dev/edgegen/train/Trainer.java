@@ -105,10 +105,10 @@ public final class Trainer {
         default void seekData(long position) {}
 
         /**
-         * Means of named terms of the loss (e.g. an auxiliary loss before its weight) over the steps since the last
-         * call, called on the trainer's thread after a step; each log line carries them.
+         * Sums of named terms of the loss (e.g. an auxiliary loss before its weight) over the steps since the last
+         * call, called on the trainer's thread after a step; each log line carries their means over its steps.
          */
-        default Map<String, Double> takeTerms() { return Map.of(); }
+        default Map<String, Double> takeTermSums() { return Map.of(); }
 
         /** Learning-rate multiplier of parameter {@code name} (parameter groups, e.g. a grid and an MLP); 1 by default. */
         default double lrScale(String name) { return 1; }
@@ -296,7 +296,7 @@ public final class Trainer {
                         ObjectNode line = JSON.createObjectNode();
                         line.put("step", step).put("loss", mean).put("lr", lr).put("grad_norm", gradNorm)
                                 .put("it_s", itPerSec).put("elapsed_s", secs);
-                        task.takeTerms().forEach(line::put);
+                        for (var term : task.takeTermSums().entrySet()) line.put(term.getKey(), term.getValue() / windowCount);
                         log.write(JSON.writeValueAsString(line));
                         log.newLine();
                         log.flush();
