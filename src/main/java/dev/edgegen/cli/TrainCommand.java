@@ -104,7 +104,8 @@ final class TrainCommand implements Callable<Integer> {
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, poolSize + 4096));
         Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,
                 cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma())
-                .withAttentionLoss(new AttentionLoss(text::tokenizeOne), cfg.diffusion().attentionLoss());
+                .withAttentionLoss(new AttentionLoss(text::tokenizeOne), cfg.diffusion().attentionLoss())
+                .withObjectWeight(cfg.diffusion().objectWeight());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

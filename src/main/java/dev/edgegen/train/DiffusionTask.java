@@ -24,7 +24,8 @@ import java.util.function.Function;
  * sample's MSE is weighted by Min-SNR-γ (Hang et al. 2023): min(SNR, γ) / SNR for epsilon, min(SNR, γ) / (SNR + 1)
  * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient. Examples come from a data
  * loader and are encoded every batch, or from a {@link LatentPool} encoded once; {@link #withAttentionLoss} adds an
- * {@link AttentionLoss} on the UNet's cross-attention.
+ * {@link AttentionLoss} on the UNet's cross-attention; {@link #withObjectWeight} weights the MSE towards synthetic
+ * objects ({@link ObjectWeights}).
  */
 public final class DiffusionTask implements Trainer.Task {
     /** The trained network: noisy latents (B, C, h, w), timesteps (B) float32, context (B, L, D) → (B, C, h, w). */
@@ -55,6 +56,7 @@ public final class DiffusionTask implements Trainer.Task {
     private final LatentPool pool;
     private AttentionLoss attentionLoss;
     private double attentionWeight;
+    private double objectWeight;
     private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
@@ -97,6 +99,16 @@ public final class DiffusionTask implements Trainer.Task {
         if (!(weight >= 0)) throw new IllegalArgumentException("attention loss weight must be >= 0, got " + weight);
         this.attentionLoss = weight > 0 ? loss : null;
         this.attentionWeight = weight;
+        return this;
+    }
+
+    /**
+     * Weights the denoising loss inside and next to synthetic objects 1 + {@code k} times the rest of the latent
+     * ({@link ObjectWeights}); 0 turns it off. Call before training.
+     */
+    public DiffusionTask withObjectWeight(double k) {
+        if (!(k >= 0)) throw new IllegalArgumentException("object weight must be >= 0, got " + k);
+        this.objectWeight = k;
         return this;
     }
 
@@ -185,6 +197,7 @@ public final class DiffusionTask implements Trainer.Task {
             }
         }
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
+        if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), se.getShape()));
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
         if (maps == null) return loss;
@@ -197,6 +210,15 @@ public final class DiffusionTask implements Trainer.Task {
     @Override
     public Map<String, Double> takeTermSums() {
         return attentionLoss == null ? Map.of() : Map.of("attention_loss", attentionSum.sumThenReset());
+    }
+
+    /** {@link ObjectWeights} of each sample, (B, 1, h, w). */
+    private NDArray objectWeights(NDManager scope, List<Scene> scenes, Shape shape) {
+        int b = (int) shape.get(0), h = (int) shape.get(2), w = (int) shape.get(3);
+        if (h != w) throw new IllegalArgumentException("object_weight needs square latents, got " + shape);
+        float[] all = new float[b * h * w];
+        for (int i = 0; i < b; i++) System.arraycopy(ObjectWeights.of(scenes.get(i), h, objectWeight), 0, all, i * h * w, h * w);
+        return scope.create(all, new Shape(b, 1, h, w));
     }
 
     /** Min-SNR-γ loss weight of each timestep. */
