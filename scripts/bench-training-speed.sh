@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times training steps: 60-step copies of stage configs (default: the two-hour recipe's stages,
-# configs/two-hour/autoencoder.json and configs/two-hour/unet.json) in each VARIANT, "precision:workers" or
-# "precision:workers:pool" (a UNet stage's data.pool; 0 = encode every batch) (default "float32:1 bfloat16:1
-# float32:2 bfloat16:2"), run alternately ROUNDS times so that a machine whose speed
+# configs/two-hour/autoencoder.json and configs/two-hour/unet.json) in each VARIANT, "precision:workers",
+# "precision:workers:pool" (a UNet stage's data.pool; 0 = encode every batch; empty = the config's) or
+# "precision:workers:pool:malloc" (malloc: tcmalloc, the launcher's default when installed, or system)
+# (default "float32:1 bfloat16:1 float32:2 bfloat16:2"), run alternately ROUNDS times so that a machine whose speed
 # drifts affects every variant alike. With BASELINE_JAR set (an edgegen.jar built from another commit), that
 # build's runs of BASELINE_VARIANT (default float32:1) are added, e.g. to time a change:
 #   git worktree add /tmp/base COMMIT && (cd /tmp/base && mvn -B -q -DskipTests package)
@@ -14,6 +15,8 @@
 # Usage: [CONFIGS="a.json b.json"] [VARIANTS="float32:1 bfloat16:2"] scripts/bench-training-speed.sh [ROUNDS]   (default 3)
 # e.g. the latent pool: CONFIGS=configs/two-hour-pool/unet.json VARIANTS="bfloat16:2:0 bfloat16:2:3200" \
 #   OUT=docs/results/training-pool-speed.jsonl scripts/bench-training-speed.sh
+# the allocator: CONFIGS="configs/two-hour-short/autoencoder.json configs/two-hour-attn05/unet.json" \
+#   VARIANTS="bfloat16:2:1600:system bfloat16:2:1600:tcmalloc" OUT=docs/results/training-allocator.jsonl scripts/bench-training-speed.sh 2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-3}"
@@ -35,25 +38,28 @@ config() {  # config FILE PRECISION WORKERS OUT_DIR [POOL]: a 60-step copy, its 
     | if .autoencoder then .autoencoder |= abs else . end
     | if .init then .init |= abs else . end
     | if .data.emoji_dir then .data.emoji_dir |= abs else . end
-    | if $pool != "" then .data.pool = ($pool | tonumber) else . end' "$1"
+    | if $pool != "" and .stage == "unet" then .data.pool = ($pool | tonumber) else . end' "$1"
 }
 
 run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
-  local name stage p w pool
-  IFS=: read -r p w pool <<< "$2"
+  local name stage p w pool malloc
+  IFS=: read -r p w pool malloc <<< "$2"
+  malloc="${malloc:-tcmalloc}"
   name="$(basename "$(dirname "$1")")-$(basename "$1" .json)"
   stage="$(jq -r .stage "$1")"
-  local dir="$WORK/$name-$p-$w-${pool:-x}-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$3-$4.json"
+  local dir="$WORK/$name-$p-$w-${pool:-x}-$malloc-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$malloc-$3-$4.json"
   config "$1" "$p" "$w" "$dir" "$pool" > "$cfg"
   if [ "$3" = current ]; then
-    OMP_WAIT_POLICY=PASSIVE EDGEGEN_JAVA_OPTS=-Dai.djl.pytorch.num_threads=2 ./edgegen train "$stage" --config "$cfg" > "$dir.log" 2>&1
+    EDGEGEN_MALLOC="$malloc" OMP_WAIT_POLICY=PASSIVE EDGEGEN_JAVA_OPTS=-Dai.djl.pytorch.num_threads=2 \
+      ./edgegen train "$stage" --config "$cfg" > "$dir.log" 2>&1
   else
+    malloc=system
     [ "$w" = 1 ] && jq 'del(.trainer.workers)' "$cfg" > "$cfg.tmp" && mv "$cfg.tmp" "$cfg"   # an older build may not know the key
     OMP_WAIT_POLICY=PASSIVE java --add-modules jdk.incubator.vector -Dai.djl.pytorch.num_threads=2 \
       -cp "$BASELINE_JAR:target/lib/*" dev.edgegen.cli.Main train "$stage" --config "$cfg" > "$dir.log" 2>&1
   fi
   tail -1 "$dir/log.jsonl" | jq -c --arg c "$name" --arg p "$p" --argjson w "$w" --arg b "$3" --argjson r "$4" \
-    --arg pool "$pool" '{config: $c, precision: $p, workers: $w, build: $b, round: $r}
+    --arg pool "$pool" --arg malloc "$malloc" '{config: $c, precision: $p, workers: $w, build: $b, round: $r, malloc: $malloc}
       + (if $pool != "" then {pool: ($pool | tonumber)} else {} end) + .' | tee -a "$OUT"
 }
 
@@ -68,12 +74,14 @@ done
 # the median of each variant's runs and its ratio to the current build's float32 with one worker
 jq -rs '
 def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-group_by([.config, .build, .precision, .workers, .pool])
-| map({config: .[0].config, build: .[0].build, precision: .[0].precision, workers: .[0].workers, pool: .[0].pool, runs: length,
+group_by([.config, .build, .precision, .workers, .pool, .malloc])
+| map({config: .[0].config, build: .[0].build, precision: .[0].precision, workers: .[0].workers, pool: .[0].pool,
+       malloc: (.[0].malloc // "system"), runs: length,
        it_s: (map(.it_s) | median), all: (map(.it_s * 1000 | round / 1000) | map(tostring) | join(", "))})
-| (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null)) | map({key: .config, value: .it_s}) | from_entries) as $ref
-| "| stage config | build | precision | workers | pool | it/s, median | runs (it/s) | vs current float32, 1 worker |",
-  "|---|---|---|---|---|---|---|---|",
-  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.pool // "") | \(.it_s * 1000 | round / 1000) | \(.all)"
+| (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null and .malloc == "tcmalloc"))
+   | map({key: .config, value: .it_s}) | from_entries) as $ref
+| "| stage config | build | precision | workers | pool | malloc | it/s, median | runs (it/s) | vs current float32, 1 worker |",
+  "|---|---|---|---|---|---|---|---|---|",
+  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.pool // "") | \(.malloc) | \(.it_s * 1000 | round / 1000) | \(.all)"
          + " | \(if $ref[.config] then (.it_s / $ref[.config] * 100 | round / 100 | tostring) + "x" else "" end) |")
 ' "$OUT"

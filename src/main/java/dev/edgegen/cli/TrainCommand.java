@@ -102,6 +102,11 @@ final class TrainCommand implements Callable<Integer> {
         }
         // a pool's captions are a fixed set: keep them all encoded
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, poolSize + 4096));
+        if (pool != null) {
+            try (Autocast.Scope precision = cfg.trainer().precision().scope()) {   // as the steps would encode them
+                captions.warm(pool.captions(), 256, m, System.err);
+            }
+        }
         Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,
                 cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma())
                 .withAttentionLoss(new AttentionLoss(text::tokenizeOne), cfg.diffusion().attentionLoss())

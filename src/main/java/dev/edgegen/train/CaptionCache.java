@@ -3,8 +3,12 @@ package dev.edgegen.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.edgegen.cli.ProgressBar;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
@@ -27,6 +31,33 @@ public final class CaptionCache {
                 return size() > capacity;
             }
         };
+    }
+
+    /**
+     * Encodes the {@code captions} not yet cached, {@code batch} at a time with gradient mode off, with a progress bar
+     * on {@code progress}: a latent pool's captions before training, so that the first pass over the pool does not
+     * run the text encoder inside the steps (there it runs for one worker at a time while the other waits).
+     */
+    public void warm(List<String> captions, int batch, NDManager manager, PrintStream progress) {
+        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        List<String> todo;
+        synchronized (this) {
+            todo = new ArrayList<>(new LinkedHashSet<>(captions));
+            todo.removeIf(cache::containsKey);
+        }
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (ProgressBar bar = new ProgressBar(progress, "encode captions", todo.size())) {
+            for (int from = 0; from < todo.size(); from += batch) {
+                int to = Math.min(todo.size(), from + batch);
+                try (NDManager scope = manager.newSubManager()) {
+                    encode(todo.subList(from, to), scope);
+                }
+                bar.step(to, "");
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
     }
 
     /** captions (B) → (B, ...) in {@code manager}. Thread-safe: one caller at a time encodes. */

@@ -12,6 +12,7 @@ import dev.edgegen.data.SyntheticScenes;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -93,6 +94,9 @@ public final class LatentPool {
     }
 
     public int size() { return captions.length; }
+
+    /** The samples' captions, in pool order (read-only). */
+    public List<String> captions() { return Collections.unmodifiableList(Arrays.asList(captions)); }
 
     /** Samples handed out so far. */
     public synchronized long position() { return position; }

@@ -39,9 +39,15 @@ import java.util.function.Predicate;
  * norm, EMA weights, atomic resumable checkpoints, a JSONL log, a loss-curve PNG, and a stop on a
  * non-finite loss.
  *
+ * <p>A finite loss with non-finite gradients skips that step's update (as torch.amp's GradScaler skips steps), counted as
+ * {@code skipped_steps} in the log; {@link #MAX_SKIPPED_IN_A_ROW} such steps in a row stop the run like a non-finite
+ * loss. On this project's AMD Zen 5 machines libtorch's oneDNN backward pass now and then returns a gradient of
+ * uninitialised values (Inf, or finite garbage like 1e28, which the clipping bounds) at a random step: in ~20% of fresh
+ * processes training the 60-step test autoencoder of {@code TasksTest} (docs/training.md).
+ *
  * <p>Files in the run directory: {@code checkpoint.safetensors} (see {@link Checkpoint}),
  * {@code log.jsonl} (one line per {@code logEvery} steps: step, loss, lr, grad_norm, it_s,
- * elapsed_s), {@code loss.png}, {@code config.json}.
+ * elapsed_s, skipped_steps when any, and the task's own terms), {@code loss.png}, {@code config.json}.
  *
  * <p>Exactness of resume rests on three things: all state is saved in float32 bit-exact; the
  * randomness of step s comes only from {@link #stepRandom(long, long)} (seed, s); and the task
@@ -49,6 +55,9 @@ import java.util.function.Predicate;
  * writes a checkpoint and exits; a SIGKILL loses at most the steps since the last checkpoint.
  */
 public final class Trainer {
+    /** Steps with a finite loss and non-finite gradients that may follow one another before the run stops. */
+    static final int MAX_SKIPPED_IN_A_ROW = 3;
+
     /**
      * Training hyper-parameters; all are part of the saved config except the two intervals. {@code precision}: that of
      * the convolutions and linear layers in the forward and backward pass of each step ({@link Autocast}).
@@ -260,6 +269,8 @@ public final class Trainer {
             long t0 = System.nanoTime();
             double windowLoss = 0;
             int windowCount = 0;
+            int skippedInARow = 0;
+            int windowSkipped = 0;
             long step = start;
             try (BufferedWriter log = Files.newBufferedWriter(logFile(), StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -279,10 +290,18 @@ public final class Trainer {
                             grads.put(e.getKey(), g);
                         }
                         gradNorm = Double.isFinite(lastLoss) ? GradClip.clip(grads.values(), options.clipNorm()) : Double.NaN;
-                        if (!Double.isFinite(lastLoss) || !Double.isFinite(gradNorm)) {
-                            throw diverged(step, lastLoss, gradNorm, Double.isFinite(lastLoss) ? GradClip.largest(grads) : null, lastCheckpointStep);
+                        boolean badGradients = Double.isFinite(lastLoss) && !Double.isFinite(gradNorm);
+                        if (!Double.isFinite(lastLoss) || (badGradients && skippedInARow + 1 >= MAX_SKIPPED_IN_A_ROW)) {
+                            throw diverged(step, lastLoss, gradNorm, badGradients ? GradClip.largest(grads) : null, lastCheckpointStep,
+                                    skippedInARow + 1);
                         }
-                        adam.step(values, grads, name -> lr * task.lrScale(name));
+                        if (badGradients) {         // a finite loss with non-finite gradients: skip the update (see SKIPPED)
+                            skippedInARow++;
+                            windowSkipped++;
+                        } else {
+                            skippedInARow = 0;
+                            adam.step(values, grads, name -> lr * task.lrScale(name));
+                        }
                         for (NDArray a : values.values()) JniUtils.zeroGrad((PtNDArray) a);
                     }
                     ema.update(params, step);
@@ -294,8 +313,11 @@ public final class Trainer {
                     if (step % options.logEvery() == 0 || step == options.steps()) {
                         double mean = windowLoss / windowCount;
                         ObjectNode line = JSON.createObjectNode();
-                        line.put("step", step).put("loss", mean).put("lr", lr).put("grad_norm", gradNorm)
-                                .put("it_s", itPerSec).put("elapsed_s", secs);
+                        line.put("step", step).put("loss", mean).put("lr", lr);
+                        if (Double.isFinite(gradNorm)) line.put("grad_norm", gradNorm); else line.putNull("grad_norm");
+                        line.put("it_s", itPerSec).put("elapsed_s", secs);
+                        if (windowSkipped > 0) line.put("skipped_steps", windowSkipped);
+                        windowSkipped = 0;
                         for (var term : task.takeTermSums().entrySet()) line.put(term.getKey(), term.getValue() / windowCount);
                         log.write(JSON.writeValueAsString(line));
                         log.newLine();
@@ -424,8 +446,11 @@ public final class Trainer {
         }
     }
 
-    private TrainingDivergedException diverged(long step, double loss, double gradNorm, String worstGrad, long lastCheckpointStep) {
-        String what = Double.isFinite(loss) ? "gradient norm is " + gradNorm + ", largest in " + worstGrad : "loss is " + loss;
+    private TrainingDivergedException diverged(long step, double loss, double gradNorm, String worstGrad, long lastCheckpointStep,
+                                               int badSteps) {
+        String what = Double.isFinite(loss)
+                ? "gradient norm is " + gradNorm + ", largest in " + worstGrad + (badSteps > 1 ? ", " + badSteps + " steps in a row" : "")
+                : "loss is " + loss;
         String last = lastCheckpointStep >= 0
                 ? "the last good checkpoint is " + checkpointFile() + " (step " + lastCheckpointStep + ")"
                 : "no checkpoint was written yet";

@@ -70,6 +70,23 @@ class TasksTest {
     }
 
     @Test
+    void warmingTheCaptionCacheEncodesEachNewCaptionOnceInBatchesAndChangesNoValue() {
+        List<List<String>> calls = new ArrayList<>();
+        CaptionCache cache = new CaptionCache((c, mm) -> { calls.add(List.copyOf(c)); return fakeText(c, mm); }, 100);
+        List<String> captions = List.of("a", "b", "a", "c", "d", "e", "b", "f", "g");
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] cold = new CaptionCache(TasksTest::fakeText, 100).encode(captions, m).toFloatArray();
+            cache.encode(List.of("c"), m);
+            calls.clear();
+            cache.warm(captions, 3, m, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            assertEquals(List.of(List.of("a", "b", "d"), List.of("e", "f", "g")), calls, "distinct, uncached, 3 at a time");
+            calls.clear();
+            assertArrayEquals(cold, cache.encode(captions, m).toFloatArray());
+            assertTrue(calls.isEmpty(), "every caption was cached: " + calls);
+        }
+    }
+
+    @Test
     void noiseScheduleMatchesStableDiffusion() {
         NoiseSchedule s = NoiseSchedule.sd();
         assertEquals(1000, s.steps());

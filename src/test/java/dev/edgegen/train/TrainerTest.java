@@ -31,6 +31,7 @@ class TrainerTest {
         final float[][] ys = new float[64][2];
         long position;
         float nanAtStep = -1;
+        java.util.Set<Long> nanGradientAtSteps = java.util.Set.of();   // a finite loss whose gradients are NaN
 
         RegressionTask(TinyMlp model) {
             this.model = model;
@@ -60,6 +61,7 @@ class TrainerTest {
             position += 8;
             NDArray out = model.forward(scope.create(x, new Shape(8, 4)));
             NDArray loss = out.sub(scope.create(y, new Shape(8, 2))).square().mean();
+            if (nanGradientAtSteps.contains(step)) loss = loss.add(out.mean().mul(0f).sqrt());   // + 0, gradient 0 · ∞ = NaN
             return step == nanAtStep ? loss.mul(Float.NaN) : loss;
         }
 
@@ -193,6 +195,33 @@ class TrainerTest {
             try (NDManager m2 = manager.newSubManager()) {
                 assertEquals(4, Checkpoint.load(dir.resolve("checkpoint.safetensors"), m2).step());
             }
+        }
+    }
+
+    @Test
+    void aStepWithNonFiniteGradientsIsSkippedAndThreeInARowStop(@TempDir Path dir) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TinyMlp m = new TinyMlp();
+            m.initialize(manager, 0.5f, 1);
+            RegressionTask task = new RegressionTask(m);
+            task.nanGradientAtSteps = java.util.Set.of(5L, 8L, 9L);
+            Trainer.Result r = new Trainer(m, options(12, 100), taskConfig(8), dir.resolve("skip"), manager).run(task, false, null, false);
+            assertEquals(12, r.stepsDone());
+            assertTrue(Double.isFinite(r.lastLoss()));
+            for (var p : m.parameters().values()) assertFalse(p.get().isNaN().any().getBoolean(), "no NaN reached the weights");
+            try (NDManager m2 = manager.newSubManager()) {
+                assertEquals(9, Checkpoint.load(r.checkpoint(), m2).optimizerSteps(), "12 steps, 3 updates skipped");
+            }
+            String log = Files.readString(dir.resolve("skip/log.jsonl"));
+            assertEquals(3, log.split("\"skipped_steps\":1").length - 1, "one line per step, three skipped: " + log);
+            assertEquals(3, log.split("\"grad_norm\":null").length - 1, log);
+
+            RegressionTask bad = new RegressionTask(m);
+            bad.nanGradientAtSteps = java.util.Set.of(4L, 5L, 6L);
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                    () -> new Trainer(m, options(12, 100), taskConfig(8), dir.resolve("stop"), manager).run(bad, false, null, false));
+            assertEquals(6, e.step());
+            assertTrue(e.getMessage().contains("3 steps in a row"), e.getMessage());
         }
     }
 
