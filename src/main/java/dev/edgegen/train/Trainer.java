@@ -295,7 +295,7 @@ public final class Trainer {
                             throw diverged(step, lastLoss, gradNorm, badGradients ? GradClip.largest(grads) : null, lastCheckpointStep,
                                     skippedInARow + 1);
                         }
-                        if (badGradients) {         // a finite loss with non-finite gradients: skip the update (see SKIPPED)
+                        if (badGradients) {         // a finite loss with non-finite gradients: skip the update (class comment)
                             skippedInARow++;
                             windowSkipped++;
                         } else {
