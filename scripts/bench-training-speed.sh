@@ -2,7 +2,7 @@
 # Times training steps: 60-step copies of stage configs (default: the two-hour recipe's stages,
 # configs/two-hour/autoencoder.json and configs/two-hour/unet.json) in each VARIANT, "precision:workers",
 # "precision:workers:pool" (a UNet stage's data.pool; 0 = encode every batch; empty = the config's) or
-# "precision:workers:pool:malloc" (malloc: tcmalloc, the launcher's default when installed, or system)
+# "precision:workers:pool:malloc" (malloc: tcmalloc or system; default: what the launcher uses, tcmalloc when installed)
 # (default "float32:1 bfloat16:1 float32:2 bfloat16:2"), run alternately ROUNDS times so that a machine whose speed
 # drifts affects every variant alike. With BASELINE_JAR set (an edgegen.jar built from another commit), that
 # build's runs of BASELINE_VARIANT (default float32:1) are added, e.g. to time a change:
@@ -27,6 +27,10 @@ OUT="${OUT:-docs/results/training-speed.jsonl}"
 command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 127; }
 [ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
 ./edgegen --version >/dev/null   # builds if needed
+DEFAULT_MALLOC=system   # what ./edgegen uses unless told: tcmalloc when it finds the library
+for d in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
+  [ -f "$d/libtcmalloc_minimal.so.4" ] && DEFAULT_MALLOC=tcmalloc && break
+done
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -44,7 +48,10 @@ config() {  # config FILE PRECISION WORKERS OUT_DIR [POOL]: a 60-step copy, its 
 run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
   local name stage p w pool malloc
   IFS=: read -r p w pool malloc <<< "$2"
-  malloc="${malloc:-tcmalloc}"
+  malloc="${malloc:-$DEFAULT_MALLOC}"
+  if [ "$malloc" = tcmalloc ] && [ "$DEFAULT_MALLOC" != tcmalloc ]; then
+    echo "variant $2 needs tcmalloc, which the launcher did not find (apt-get install libtcmalloc-minimal4)" >&2; exit 1
+  fi
   name="$(basename "$(dirname "$1")")-$(basename "$1" .json)"
   stage="$(jq -r .stage "$1")"
   local dir="$WORK/$name-$p-$w-${pool:-x}-$malloc-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$malloc-$3-$4.json"
