@@ -27,10 +27,9 @@ OUT="${OUT:-docs/results/training-speed.jsonl}"
 command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 127; }
 [ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
 ./edgegen --version >/dev/null   # builds if needed
+. scripts/tcmalloc.sh
 DEFAULT_MALLOC=system   # what ./edgegen uses unless told: tcmalloc when it finds the library
-for d in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
-  [ -f "$d/libtcmalloc_minimal.so.4" ] && DEFAULT_MALLOC=tcmalloc && break
-done
+[ -n "$(tcmalloc_path)" ] && DEFAULT_MALLOC=tcmalloc
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
