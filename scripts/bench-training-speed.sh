@@ -77,14 +77,14 @@ for cfg in $CONFIGS; do
   done
 done
 
-# the median of each variant's runs and its ratio to the current build's float32 with one worker
-jq -rs '
+# the median of each variant's runs and its ratio to the current build's float32 with one worker (and the launcher's allocator)
+jq -rs --arg malloc "$DEFAULT_MALLOC" '
 def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 group_by([.config, .build, .precision, .workers, .pool, .malloc])
 | map({config: .[0].config, build: .[0].build, precision: .[0].precision, workers: .[0].workers, pool: .[0].pool,
        malloc: (.[0].malloc // "system"), runs: length,
        it_s: (map(.it_s) | median), all: (map(.it_s * 1000 | round / 1000) | map(tostring) | join(", "))})
-| (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null and .malloc == "tcmalloc"))
+| (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null and .malloc == $malloc))
    | map({key: .config, value: .it_s}) | from_entries) as $ref
 | "| stage config | build | precision | workers | pool | malloc | it/s, median | runs (it/s) | vs current float32, 1 worker |",
   "|---|---|---|---|---|---|---|---|---|",
