@@ -110,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
         Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,
                 cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma())
                 .withAttentionLoss(new AttentionLoss(text::tokenizeOne), cfg.diffusion().attentionLoss())
-                .withObjectWeight(cfg.diffusion().objectWeight());
+                .withObjectWeight(cfg.diffusion().objectWeight(), cfg.diffusion().objectWeightMaxT());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

@@ -57,6 +57,7 @@ public final class DiffusionTask implements Trainer.Task {
     private AttentionLoss attentionLoss;
     private double attentionWeight;
     private double objectWeight;
+    private int objectWeightMaxT;                                   // the weight applies at timesteps t < this
     private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
@@ -107,8 +108,19 @@ public final class DiffusionTask implements Trainer.Task {
      * ({@link ObjectWeights}); 0 turns it off. Call before training.
      */
     public DiffusionTask withObjectWeight(double k) {
+        return withObjectWeight(k, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #withObjectWeight(double)}, but only for samples drawn at a timestep below {@code maxT}; the others keep
+     * weight 1. At low noise the noisy latent shows where the objects are, so a weight that depends on them biases the
+     * model little; at high noise, where the layout is decided, it pulls towards drawing objects ({@link ObjectWeights}).
+     */
+    public DiffusionTask withObjectWeight(double k, int maxT) {
         if (!(k >= 0)) throw new IllegalArgumentException("object weight must be >= 0, got " + k);
+        if (maxT < 1) throw new IllegalArgumentException("object weight max timestep must be >= 1, got " + maxT);
         this.objectWeight = k;
+        this.objectWeightMaxT = maxT;
         return this;
     }
 
@@ -197,7 +209,7 @@ public final class DiffusionTask implements Trainer.Task {
             }
         }
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
-        if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), se.getShape()));
+        if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), t, se.getShape()));
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
         if (maps == null) return loss;
@@ -212,12 +224,15 @@ public final class DiffusionTask implements Trainer.Task {
         return attentionLoss == null ? Map.of() : Map.of("attention_loss", attentionSum.sumThenReset());
     }
 
-    /** {@link ObjectWeights} of each sample, (B, 1, h, w). */
-    private NDArray objectWeights(NDManager scope, List<Scene> scenes, Shape shape) {
+    /** {@link ObjectWeights} of each sample drawn at timestep {@code t[i]} (1 everywhere from the max timestep on), (B, 1, h, w). */
+    private NDArray objectWeights(NDManager scope, List<Scene> scenes, int[] t, Shape shape) {
         int b = (int) shape.get(0), h = (int) shape.get(2), w = (int) shape.get(3);
         if (h != w) throw new IllegalArgumentException("object_weight needs square latents, got " + shape);
         float[] all = new float[b * h * w];
-        for (int i = 0; i < b; i++) System.arraycopy(ObjectWeights.of(scenes.get(i), h, objectWeight), 0, all, i * h * w, h * w);
+        for (int i = 0; i < b; i++) {
+            Scene scene = t[i] < objectWeightMaxT ? scenes.get(i) : null;
+            System.arraycopy(ObjectWeights.of(scene, h, objectWeight), 0, all, i * h * w, h * w);
+        }
         return scope.create(all, new Shape(b, 1, h, w));
     }
 

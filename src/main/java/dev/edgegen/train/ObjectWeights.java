@@ -13,7 +13,8 @@ import java.util.Arrays;
  * <p>The weights depend on the clean image, so they bias what the model learns: the minimiser of a weighted squared
  * error is the weighted posterior mean, and where the noisy latent leaves open whether a cell is part of an object,
  * scenes in which it is count more. Trained with k = 3 the model draws extra objects (docs/training.md, session 19);
- * a short stage without the weight afterwards removes them and keeps the shapes.
+ * a short stage without the weight afterwards removes them and keeps the shapes. {@code "object_weight_max_t"} limits
+ * the weight to low-noise samples, where the noisy latent shows the objects and the bias is small.
  */
 final class ObjectWeights {
     private ObjectWeights() {}

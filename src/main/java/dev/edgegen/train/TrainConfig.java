@@ -46,7 +46,8 @@ import java.util.Set;
  *                 "min_snr_gamma": 0,                   // 0 = plain MSE; 5 = Min-SNR-γ weighting
  *                 "rescale_betas_zero_snr": false,      // true: zero terminal SNR (needs v_prediction)
  *                 "attention_loss": 0,                  // λ > 0: + λ · AttentionLoss (object words attend to their objects)
- *                 "object_weight": 0},                  // k > 0: the MSE on and next to objects counts 1 + k times (ObjectWeights)
+ *                 "object_weight": 0,                   // k > 0: the MSE on and next to objects counts 1 + k times (ObjectWeights)
+ *                 "object_weight_max_t": 1000},         // ... only for samples at timesteps below this (default: all)
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
@@ -112,9 +113,13 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
      */
     public record Diffusion(DiffusionTask.Prediction prediction, double cfgDropout, String betaSchedule,
                             int trainTimesteps, double betaStart, double betaEnd, int maxTokens, double minSnrGamma,
-                            boolean rescaleBetasZeroSnr, double attentionLoss, double objectWeight) {
+                            boolean rescaleBetasZeroSnr, double attentionLoss, double objectWeight, int objectWeightMaxT) {
         public Diffusion {
             if (!(objectWeight >= 0)) throw new IllegalArgumentException("diffusion.object_weight must be >= 0 (0 = off)");
+            if (objectWeightMaxT < 1 || objectWeightMaxT > trainTimesteps) {
+                throw new IllegalArgumentException("diffusion.object_weight_max_t must be in [1, train_timesteps = " + trainTimesteps
+                        + "], got " + objectWeightMaxT);
+            }
             if (!(attentionLoss >= 0)) throw new IllegalArgumentException("diffusion.attention_loss must be >= 0 (0 = off)");
             if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("diffusion.min_snr_gamma must be >= 0 (0 = off)");
             if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("diffusion.cfg_dropout must be in [0, 1)");
@@ -147,7 +152,8 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             return new Diffusion(prediction, num(df, "cfg_dropout", 0.1), text(df, "beta_schedule", "scaled_linear"),
                     (int) integer(df, "train_timesteps", 1000), num(df, "beta_start", 0.00085), num(df, "beta_end", 0.012),
                     (int) integer(df, "max_tokens", 24), num(df, "min_snr_gamma", 0), zsnr.asBoolean(false),
-                    num(df, "attention_loss", 0), num(df, "object_weight", 0));
+                    num(df, "attention_loss", 0), num(df, "object_weight", 0),
+                    (int) integer(df, "object_weight_max_t", integer(df, "train_timesteps", 1000)));
         }
 
         /** The DDIM scheduler config a model trained this way is sampled with (written by {@code edgegen export}). */
@@ -187,7 +193,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every", "precision", "workers");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr", "attention_loss",
-            "object_weight");
+            "object_weight", "object_weight_max_t");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */

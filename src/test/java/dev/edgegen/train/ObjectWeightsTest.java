@@ -47,34 +47,65 @@ class ObjectWeightsTest {
      */
     @Test
     void theDiffusionTaskWeighsEachPositionsSquaredError() throws Exception {
-        NoiseSchedule schedule = NoiseSchedule.sd();
-        int side = 8, y = 4, x = 2;
-        float[] bump = new float[4 * side * side];
-        for (int c = 0; c < 4; c++) bump[(c * side + y) * side + x] = 1;
+        List<Scene> scenes = scenes();
         double expected = 0;
-        try (DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
-            List<Scene> scenes = loader.next().scenes();
-            for (Scene s : scenes) expected += at(ObjectWeights.of(s, side, 3), side, y, x) / scenes.size() / (side * side);
+        for (Scene s : scenes) expected += at(ObjectWeights.of(s, SIDE, 3), SIDE, Y, X) / scenes.size() / (SIDE * SIDE);
+        assertEquals(1.0 / (SIDE * SIDE), bumpLoss(0, Integer.MAX_VALUE, new int[4]), 1e-4 / (SIDE * SIDE), "object weight 0");
+        assertEquals(expected, bumpLoss(3, Integer.MAX_VALUE, new int[4]), 1e-4 * expected, "object weight 3");
+        assertTrue(Math.abs(expected - 1.0 / (SIDE * SIDE)) > 1e-4, "the chosen cell's weights differ from 1 in this batch");
+    }
+
+    /** With a max timestep, samples drawn at or above it keep weight 1 and the others are weighted. */
+    @Test
+    void theWeightSkipsSamplesAtOrAboveTheMaxTimestep() throws Exception {
+        List<Scene> scenes = scenes();
+        int[] t = new int[scenes.size()];
+        bumpLoss(3, Integer.MAX_VALUE, t);                          // the timesteps this batch draws (same seed)
+        int[] sorted = t.clone();
+        java.util.Arrays.sort(sorted);
+        int maxT = sorted[1] + 1;                                  // two or so samples below it, the rest at or above
+        double expected = 0;
+        boolean below = false, above = false;
+        for (int i = 0; i < scenes.size(); i++) {
+            boolean weighted = t[i] < maxT;
+            below |= weighted && at(ObjectWeights.of(scenes.get(i), SIDE, 3), SIDE, Y, X) != 1f;
+            above |= !weighted && at(ObjectWeights.of(scenes.get(i), SIDE, 3), SIDE, Y, X) != 1f;
+            expected += (weighted ? at(ObjectWeights.of(scenes.get(i), SIDE, 3), SIDE, Y, X) : 1) / scenes.size() / (SIDE * SIDE);
         }
-        for (double k : new double[] {0, 3}) {
-            try (NDManager m = NDManager.newBaseManager();
-                 DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
-                DiffusionTask.Denoiser exact = (noisy, t, ctx) -> {
-                    float[] ts = t.toFloatArray();
-                    float[] inv = new float[ts.length];
-                    for (int i = 0; i < ts.length; i++) inv[i] = (float) (1 / Math.sqrt(1 - schedule.alphasCumprod()[(int) ts[i]]));
-                    return noisy.mul(m.create(inv, new Shape(ts.length, 1, 1, 1)))
-                            .add(m.create(bump, new Shape(1, 4, side, side)));
-                };
-                DiffusionTask.LatentEncoder zeros = (images, rng) -> images.getManager().zeros(new Shape(images.getShape().get(0), 4, side, side));
-                DiffusionTask.ContextEncoder text = (captions, mm) -> mm.zeros(new Shape(captions.size(), 4, 8));
-                DiffusionTask task = new DiffusionTask(exact, zeros, text, loader, null, schedule,
-                        DiffusionTask.Prediction.EPSILON, 0, 0).withObjectWeight(k);
-                NDArray loss = task.loss(m, 0, new Random(4));
-                double want = k == 0 ? 1.0 / (side * side) : expected;
-                assertEquals(want, loss.getFloat(), 1e-4 * want, "object weight " + k);
-            }
+        assertTrue(below && above, "the batch has samples on both sides of the max timestep whose weight is not 1: " + java.util.Arrays.toString(t));
+        assertEquals(expected, bumpLoss(3, maxT, new int[scenes.size()]), 1e-4 * expected);
+    }
+
+    private static final int SIDE = 8, Y = 4, X = 2, SEED = 11;
+
+    private static List<Scene> scenes() throws Exception {
+        try (DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, SEED)) {
+            return loader.next().scenes();
         }
-        assertTrue(Math.abs(expected - 1.0 / (side * side)) > 1e-4, "the chosen cell's weights differ from 1 in this batch");
+    }
+
+    /** The task's loss with a denoiser that returns ε plus 1 in cell (Y, X); {@code ts} receives the timesteps drawn. */
+    private static double bumpLoss(double k, int maxT, int[] ts) throws Exception {
+        NoiseSchedule schedule = NoiseSchedule.sd();
+        float[] bump = new float[4 * SIDE * SIDE];
+        for (int c = 0; c < 4; c++) bump[(c * SIDE + Y) * SIDE + X] = 1;
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, SEED)) {
+            DiffusionTask.Denoiser exact = (noisy, t, ctx) -> {
+                float[] tf = t.toFloatArray();
+                float[] inv = new float[tf.length];
+                for (int i = 0; i < tf.length; i++) {
+                    ts[i] = (int) tf[i];
+                    inv[i] = (float) (1 / Math.sqrt(1 - schedule.alphasCumprod()[ts[i]]));
+                }
+                return noisy.mul(m.create(inv, new Shape(tf.length, 1, 1, 1))).add(m.create(bump, new Shape(1, 4, SIDE, SIDE)));
+            };
+            DiffusionTask.LatentEncoder zeros = (images, rng) -> images.getManager().zeros(new Shape(images.getShape().get(0), 4, SIDE, SIDE));
+            DiffusionTask.ContextEncoder text = (captions, mm) -> mm.zeros(new Shape(captions.size(), 4, 8));
+            DiffusionTask task = new DiffusionTask(exact, zeros, text, loader, null, schedule,
+                    DiffusionTask.Prediction.EPSILON, 0, 0).withObjectWeight(k, maxT);
+            NDArray loss = task.loss(m, 0, new Random(4));
+            return loss.getFloat();
+        }
     }
 }

@@ -103,6 +103,17 @@ class TrainConfigTest {
     }
 
     @Test
+    void theObjectWeightsMaxTimestepDefaultsToAllAndStaysInTheSchedule(@TempDir Path dir) throws IOException {
+        String unet = "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"ae\", \"trainer\": {\"steps\": 10}, ";
+        assertEquals(1000, TrainConfig.read(write(dir, unet + "\"diffusion\": {\"object_weight\": 3}}")).diffusion().objectWeightMaxT(),
+                "absent: every timestep");
+        assertEquals(400, TrainConfig.read(write(dir, unet + "\"diffusion\": {\"object_weight\": 3, \"object_weight_max_t\": 400}}"))
+                .diffusion().objectWeightMaxT());
+        String m = message(dir, unet + "\"diffusion\": {\"object_weight_max_t\": 1001}}");
+        assertTrue(m.contains("diffusion.object_weight_max_t must be in [1, train_timesteps = 1000]"), m);
+    }
+
+    @Test
     void badConfigsAreRefusedNamingTheProblem(@TempDir Path dir) throws IOException {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(dir.resolve("none.json")))
                 .getMessage().contains("training config not found"));
