@@ -68,9 +68,10 @@ class ObjectWeightsTest {
         boolean below = false, above = false;
         for (int i = 0; i < scenes.size(); i++) {
             boolean weighted = t[i] < maxT;
-            below |= weighted && at(ObjectWeights.of(scenes.get(i), SIDE, 3), SIDE, Y, X) != 1f;
-            above |= !weighted && at(ObjectWeights.of(scenes.get(i), SIDE, 3), SIDE, Y, X) != 1f;
-            expected += (weighted ? at(ObjectWeights.of(scenes.get(i), SIDE, 3), SIDE, Y, X) : 1) / scenes.size() / (SIDE * SIDE);
+            float cell = at(ObjectWeights.of(scenes.get(i), SIDE, 3), SIDE, Y, X);
+            below |= weighted && cell != 1f;
+            above |= !weighted && cell != 1f;
+            expected += (weighted ? cell : 1) / scenes.size() / (SIDE * SIDE);
         }
         assertTrue(below && above, "the batch has samples on both sides of the max timestep whose weight is not 1: " + java.util.Arrays.toString(t));
         assertEquals(expected, bumpLoss(3, maxT, new int[scenes.size()]), 1e-4 * expected);
