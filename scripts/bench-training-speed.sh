@@ -3,6 +3,7 @@
 # configs/two-hour/autoencoder.json and configs/two-hour/unet.json) in each VARIANT, "precision:workers",
 # "precision:workers:pool" (a UNet stage's data.pool; 0 = encode every batch; empty = the config's) or
 # "precision:workers:pool:malloc" (malloc: tcmalloc or system; default: what the launcher uses, tcmalloc when installed)
+# or "precision:workers:pool:malloc:denormals" (flush, the default, or keep: -Dedgegen.denormals)
 # (default "float32:1 bfloat16:1 float32:2 bfloat16:2"), run alternately ROUNDS times so that a machine whose speed
 # drifts affects every variant alike. With BASELINE_JAR set (an edgegen.jar built from another commit), that
 # build's runs of BASELINE_VARIANT (default float32:1) are added, e.g. to time a change:
@@ -17,6 +18,9 @@
 #   OUT=docs/results/training-pool-speed.jsonl scripts/bench-training-speed.sh
 # the allocator: CONFIGS="configs/two-hour-short/autoencoder.json configs/two-hour-attn05/unet.json" \
 #   VARIANTS="bfloat16:2:1600:system bfloat16:2:1600:tcmalloc" OUT=docs/results/training-allocator.jsonl scripts/bench-training-speed.sh 2
+# flush-to-zero, from fresh and from trained weights: CONFIGS="configs/two-hour-mix/unet.json configs/two-hour-mix/unet-2.json" \
+#   VARIANTS="bfloat16:2:1600:tcmalloc:keep bfloat16:2:1600:tcmalloc:flush" OUT=docs/results/training-denormals.jsonl \
+#   scripts/bench-training-speed.sh 2   (needs runs/two-hour-mix/autoencoder and runs/two-hour-mix/unet)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-3}"
@@ -45,18 +49,20 @@ config() {  # config FILE PRECISION WORKERS OUT_DIR [POOL]: a 60-step copy, its 
 }
 
 run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
-  local name stage p w pool malloc
-  IFS=: read -r p w pool malloc <<< "$2"
+  local name stage p w pool malloc denormals
+  IFS=: read -r p w pool malloc denormals <<< "$2"
   malloc="${malloc:-$DEFAULT_MALLOC}"
+  denormals="${denormals:-flush}"
+  [ "$3" = baseline ] && denormals=keep   # older builds leave denormals on
   if [ "$malloc" = tcmalloc ] && [ "$DEFAULT_MALLOC" != tcmalloc ]; then
     echo "variant $2 needs tcmalloc, which the launcher did not find (apt-get install libtcmalloc-minimal4)" >&2; exit 1
   fi
   name="$(basename "$(dirname "$1")")-$(basename "$1" .json)"
   stage="$(jq -r .stage "$1")"
-  local dir="$WORK/$name-$p-$w-${pool:-x}-$malloc-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$malloc-$3-$4.json"
+  local dir="$WORK/$name-$p-$w-${pool:-x}-$malloc-$denormals-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$malloc-$denormals-$3-$4.json"
   config "$1" "$p" "$w" "$dir" "$pool" > "$cfg"
   if [ "$3" = current ]; then
-    EDGEGEN_MALLOC="$malloc" OMP_WAIT_POLICY=PASSIVE EDGEGEN_JAVA_OPTS=-Dai.djl.pytorch.num_threads=2 \
+    EDGEGEN_MALLOC="$malloc" OMP_WAIT_POLICY=PASSIVE EDGEGEN_JAVA_OPTS="-Dai.djl.pytorch.num_threads=2 -Dedgegen.denormals=$denormals" \
       ./edgegen train "$stage" --config "$cfg" > "$dir.log" 2>&1
   else
     malloc=system
@@ -65,7 +71,7 @@ run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
       -cp "$BASELINE_JAR:target/lib/*" dev.edgegen.cli.Main train "$stage" --config "$cfg" > "$dir.log" 2>&1
   fi
   tail -1 "$dir/log.jsonl" | jq -c --arg c "$name" --arg p "$p" --argjson w "$w" --arg b "$3" --argjson r "$4" \
-    --arg pool "$pool" --arg malloc "$malloc" '{config: $c, precision: $p, workers: $w, build: $b, round: $r, malloc: $malloc}
+    --arg pool "$pool" --arg malloc "$malloc" --arg den "$denormals" '{config: $c, precision: $p, workers: $w, build: $b, round: $r, malloc: $malloc, denormals: $den}
       + (if $pool != "" then {pool: ($pool | tonumber)} else {} end) + .' | tee -a "$OUT"
 }
 
@@ -80,14 +86,15 @@ done
 # the median of each variant's runs and its ratio to the current build's float32 with one worker (and the launcher's allocator)
 jq -rs --arg malloc "$DEFAULT_MALLOC" '
 def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-group_by([.config, .build, .precision, .workers, .pool, .malloc])
+group_by([.config, .build, .precision, .workers, .pool, .malloc, .denormals])
 | map({config: .[0].config, build: .[0].build, precision: .[0].precision, workers: .[0].workers, pool: .[0].pool,
-       malloc: (.[0].malloc // "system"), runs: length,
+       malloc: (.[0].malloc // "system"), denormals: (.[0].denormals // "keep"), runs: length,
        it_s: (map(.it_s) | median), all: (map(.it_s * 1000 | round / 1000) | map(tostring) | join(", "))})
-| (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null and .malloc == $malloc))
+| (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null and .malloc == $malloc
+                 and .denormals == "flush"))
    | map({key: .config, value: .it_s}) | from_entries) as $ref
-| "| stage config | build | precision | workers | pool | malloc | it/s, median | runs (it/s) | vs current float32, 1 worker |",
-  "|---|---|---|---|---|---|---|---|---|",
-  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.pool // "") | \(.malloc) | \(.it_s * 1000 | round / 1000) | \(.all)"
+| "| stage config | build | precision | workers | pool | malloc | denormals | it/s, median | runs (it/s) | vs current float32, 1 worker |",
+  "|---|---|---|---|---|---|---|---|---|---|",
+  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.pool // "") | \(.malloc) | \(.denormals) | \(.it_s * 1000 | round / 1000) | \(.all)"
          + " | \(if $ref[.config] then (.it_s / $ref[.config] * 100 | round / 100 | tostring) + "x" else "" end) |")
 ' "$OUT"

@@ -1,6 +1,7 @@
 package dev.edgegen.cli;
 
 import dev.edgegen.io.WeightsException;
+import dev.edgegen.tensor.Denormals;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,6 +17,8 @@ public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
+        // before the first op, so libtorch's OpenMP threads, created from this thread, start with it too
+        Denormals.flushToZero();
         System.exit(run(args));
     }
 

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.nn.Module;
 import dev.edgegen.nn.Parameter;
 import dev.edgegen.tensor.Autocast;
+import dev.edgegen.tensor.Denormals;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -394,6 +395,7 @@ public final class Trainer {
             this.pool = Executors.newFixedThreadPool(n, r -> {
                 Thread t = new Thread(() -> {
                     JniUtils.setNumThreads(each); // per thread in libtorch's OpenMP build
+                    Denormals.flushToZero(); // MXCSR is per thread too
                     r.run();
                 }, "edgegen-train-worker");
                 t.setDaemon(true);
