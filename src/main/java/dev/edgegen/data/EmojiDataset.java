@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +67,7 @@ public final class EmojiDataset {
             Path dir = root.resolve(style);
             Path json = dir.resolve("emoji.json");
             if (!Files.isRegularFile(json)) {
-                throw new IOException("no emoji data at " + dir + "; run scripts/fetch-emoji.sh " + style);
+                throw new NoSuchFileException(dir.toString(), null, "no emoji data; run scripts/fetch-emoji.sh " + style);
             }
             JsonNode all = JSON.readTree(json.toFile());
             for (JsonNode e : all) {

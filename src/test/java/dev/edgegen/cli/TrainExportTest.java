@@ -28,6 +28,19 @@ class TrainExportTest {
     private static final String DATA = "\"data\": {\"emoji_weight\": 0, \"synthetic_weight\": 1, \"batch_size\": 2, \"threads\": 1},";
 
     @Test
+    void missingEmojiDataIsBadInputThatSaysHowToFetchIt() throws Exception {
+        Path ae = tmp.resolve("ae.json");
+        Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", "
+                + "\"data\": {\"emoji_dir\": \"no-such-dir\", \"emoji_weight\": 1, \"batch_size\": 2, \"threads\": 1},"
+                + "\"model\": {\"block_out_channels\": [8, 8, 8], \"norm_num_groups\": 4, \"layers_per_block\": 1, \"sample_size\": 64},"
+                + "\"trainer\": {\"steps\": 2, \"warmup_steps\": 1}}");
+        CliTest.Run r = CliTest.run("train", "autoencoder", "--config", ae.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("no-such-dir") && r.err().contains("scripts/fetch-emoji.sh google")
+                && !r.err().contains("internal error"), r.err());
+    }
+
+    @Test
     void trainedModelDirectoryLoadsWithMiniLmAndGenerates() throws Exception {
         Path ae = tmp.resolve("ae.json");
         Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", " + DATA
