@@ -2,6 +2,7 @@ package dev.edgegen.cli;
 
 import dev.edgegen.io.WeightsException;
 import dev.edgegen.tensor.Denormals;
+import dev.edgegen.tensor.PageWarmer;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,6 +20,7 @@ public final class Main {
     public static void main(String[] args) {
         // before the first op, so libtorch's OpenMP threads, created from this thread, start with it too
         Denormals.flushToZero();
+        PageWarmer.start();
         System.exit(run(args));
     }
 
