@@ -3,7 +3,8 @@
 # configs/two-hour/autoencoder.json and configs/two-hour/unet.json) in each VARIANT, "precision:workers",
 # "precision:workers:pool" (a UNet stage's data.pool; 0 = encode every batch; empty = the config's) or
 # "precision:workers:pool:malloc" (malloc: tcmalloc or system; default: what the launcher uses, tcmalloc when installed)
-# or "precision:workers:pool:malloc:denormals" (flush, the default, or keep: -Dedgegen.denormals)
+# or "precision:workers:pool:malloc:denormals:warmer" (denormals: flush, the default, or keep, -Dedgegen.denormals;
+# warmer: on, the default, or off, -Dedgegen.pageWarmer)
 # (default "float32:1 bfloat16:1 float32:2 bfloat16:2"), run alternately ROUNDS times so that a machine whose speed
 # drifts affects every variant alike. With BASELINE_JAR set (an edgegen.jar built from another commit), that
 # build's runs of BASELINE_VARIANT (default float32:1) are added, e.g. to time a change:
@@ -49,20 +50,21 @@ config() {  # config FILE PRECISION WORKERS OUT_DIR [POOL]: a 60-step copy, its 
 }
 
 run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
-  local name stage p w pool malloc denormals
-  IFS=: read -r p w pool malloc denormals <<< "$2"
+  local name stage p w pool malloc denormals warmer
+  IFS=: read -r p w pool malloc denormals warmer <<< "$2"
   malloc="${malloc:-$DEFAULT_MALLOC}"
   denormals="${denormals:-flush}"
-  [ "$3" = baseline ] && denormals=keep   # older builds leave denormals on
+  warmer="${warmer:-on}"
+  [ "$3" = baseline ] && denormals=keep && warmer=off   # older builds have neither
   if [ "$malloc" = tcmalloc ] && [ "$DEFAULT_MALLOC" != tcmalloc ]; then
     echo "variant $2 needs tcmalloc, which the launcher did not find (apt-get install libtcmalloc-minimal4)" >&2; exit 1
   fi
   name="$(basename "$(dirname "$1")")-$(basename "$1" .json)"
   stage="$(jq -r .stage "$1")"
-  local dir="$WORK/$name-$p-$w-${pool:-x}-$malloc-$denormals-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$malloc-$denormals-$3-$4.json"
+  local dir="$WORK/$name-$p-$w-${pool:-x}-$malloc-$denormals-$warmer-$3-$4" cfg="$WORK/$name-$p-$w-${pool:-x}-$malloc-$denormals-$warmer-$3-$4.json"
   config "$1" "$p" "$w" "$dir" "$pool" > "$cfg"
   if [ "$3" = current ]; then
-    EDGEGEN_MALLOC="$malloc" OMP_WAIT_POLICY=PASSIVE EDGEGEN_JAVA_OPTS="-Dai.djl.pytorch.num_threads=2 -Dedgegen.denormals=$denormals" \
+    EDGEGEN_MALLOC="$malloc" OMP_WAIT_POLICY=PASSIVE EDGEGEN_JAVA_OPTS="-Dai.djl.pytorch.num_threads=2 -Dedgegen.denormals=$denormals -Dedgegen.pageWarmer=$warmer" \
       ./edgegen train "$stage" --config "$cfg" > "$dir.log" 2>&1
   else
     malloc=system
@@ -71,7 +73,7 @@ run() {  # run CONFIG VARIANT BUILD(current|baseline) ROUND
       -cp "$BASELINE_JAR:target/lib/*" dev.edgegen.cli.Main train "$stage" --config "$cfg" > "$dir.log" 2>&1
   fi
   tail -1 "$dir/log.jsonl" | jq -c --arg c "$name" --arg p "$p" --argjson w "$w" --arg b "$3" --argjson r "$4" \
-    --arg pool "$pool" --arg malloc "$malloc" --arg den "$denormals" '{config: $c, precision: $p, workers: $w, build: $b, round: $r, malloc: $malloc, denormals: $den}
+    --arg pool "$pool" --arg malloc "$malloc" --arg den "$denormals" --arg warm "$warmer" '{config: $c, precision: $p, workers: $w, build: $b, round: $r, malloc: $malloc, denormals: $den, warmer: $warm}
       + (if $pool != "" then {pool: ($pool | tonumber)} else {} end) + .' | tee -a "$OUT"
 }
 
@@ -86,15 +88,15 @@ done
 # the median of each variant's runs and its ratio to the current build's float32 with one worker (and the launcher's allocator)
 jq -rs --arg malloc "$DEFAULT_MALLOC" '
 def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-group_by([.config, .build, .precision, .workers, .pool, .malloc, .denormals])
+group_by([.config, .build, .precision, .workers, .pool, .malloc, .denormals, .warmer])
 | map({config: .[0].config, build: .[0].build, precision: .[0].precision, workers: .[0].workers, pool: .[0].pool,
-       malloc: (.[0].malloc // "system"), denormals: (.[0].denormals // "keep"), runs: length,
+       malloc: (.[0].malloc // "system"), denormals: (.[0].denormals // "keep"), warmer: (.[0].warmer // "off"), runs: length,
        it_s: (map(.it_s) | median), all: (map(.it_s * 1000 | round / 1000) | map(tostring) | join(", "))})
 | (map(select(.build == "current" and .precision == "float32" and .workers == 1 and .pool == null and .malloc == $malloc
-                 and .denormals == "flush"))
+                 and .denormals == "flush" and .warmer == "on"))
    | map({key: .config, value: .it_s}) | from_entries) as $ref
-| "| stage config | build | precision | workers | pool | malloc | denormals | it/s, median | runs (it/s) | vs current float32, 1 worker |",
-  "|---|---|---|---|---|---|---|---|---|---|",
-  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.pool // "") | \(.malloc) | \(.denormals) | \(.it_s * 1000 | round / 1000) | \(.all)"
+| "| stage config | build | precision | workers | pool | malloc | denormals | page warmer | it/s, median | runs (it/s) | vs current float32, 1 worker |",
+  "|---|---|---|---|---|---|---|---|---|---|---|",
+  (.[] | "| \(.config) | \(.build) | \(.precision) | \(.workers) | \(.pool // "") | \(.malloc) | \(.denormals) | \(.warmer) | \(.it_s * 1000 | round / 1000) | \(.all)"
          + " | \(if $ref[.config] then (.it_s / $ref[.config] * 100 | round / 100 | tostring) + "x" else "" end) |")
 ' "$OUT"

@@ -1,5 +1,6 @@
 package dev.edgegen.bench;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.tensor.Denormals;
+import dev.edgegen.tensor.PageWarmer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -21,9 +23,10 @@ import java.util.function.Function;
  * a (32, 64, 16, 16) float32 tensor (one UNet activation at batch 32) filled with one value, one intra-op thread, on a
  * thread of its own.
  *
- * <p>Usage (after a build): {@code java --add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED
- * -cp "target/edgegen.jar:target/lib/*" dev.edgegen.bench.DenormalBench [OUT_DIR]}; writes OUT_DIR/denormal-ops.json
- * and .md (default docs/results).
+ * <p>Usage (after a build; tcmalloc as the launcher preloads it, since with glibc's malloc each op's fresh output
+ * costs page faults that swamp the difference): {@code LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+ * java --add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED -cp "target/edgegen.jar:target/lib/*"
+ * dev.edgegen.bench.DenormalBench [OUT_DIR]}; writes OUT_DIR/denormal-ops.json and .md (default docs/results).
  */
 public final class DenormalBench {
     private static final Shape SHAPE = new Shape(32, 64, 16, 16);
@@ -34,6 +37,10 @@ public final class DenormalBench {
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "docs/results");
+        Engine.getEngine("PyTorch"); // loads libtorch before the timing threads set their thread count
+        boolean warmer = PageWarmer.start(); // as the CLI does: otherwise exp may be slow for another reason
+        Thread.sleep(1000);
+        String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
         Op[] ops = {
             new Op("sigmoid", 1f, "normal", Activation::sigmoid),
             new Op("sigmoid", 90f, "exp(-90) = 8e-40 inside (SiLU of a large activation)", Activation::sigmoid),
@@ -44,14 +51,18 @@ public final class DenormalBench {
         };
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
-        root.put("command", "java --add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED "
+        root.put("command", "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 "
+                + "java --add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED "
                 + "-cp \"target/edgegen.jar:target/lib/*\" dev.edgegen.bench.DenormalBench " + out);
         root.put("shape", SHAPE.toString());
+        root.put("page_warmer", warmer);
+        root.put("tcmalloc", preload.contains("tcmalloc"));
         ArrayNode rows = root.putArray("ops");
         StringBuilder md = new StringBuilder("# Denormal floats and libtorch's element-wise ops\n\nCommand: `")
                 .append(root.get("command").asText()).append("`\n\n")
                 .append("Median ms per op on a ").append(SHAPE).append(" float32 tensor of one value, one thread; "
-                        + "`flush` = FTZ+DAZ set on the thread (`tensor.Denormals`).\n\n")
+                        + "`flush` = FTZ+DAZ set on the thread (`tensor.Denormals`); page warmer ").append(warmer ? "on" : "off")
+                .append(", tcmalloc ").append(preload.contains("tcmalloc") ? "on" : "off").append(".\n\n")
                 .append("| op | value | | keep (ms) | flush (ms) | keep / flush |\n|---|---|---|---|---|---|\n");
         for (Op op : ops) {
             double keep = time(op, false);
