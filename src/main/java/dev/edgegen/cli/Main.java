@@ -18,9 +18,10 @@ public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
-        // before the first op, so libtorch's OpenMP threads, created from this thread, start with it too
+        // flush-to-zero before the first op, so libtorch's OpenMP threads, created from this thread, start with it too
         Denormals.flushToZero();
-        PageWarmer.start();
+        PageWarmer.start(); // its thread waits until libtorch is loaded
+
         System.exit(run(args));
     }
 

@@ -38,7 +38,8 @@ public final class Denormals {
             return Fenv.setMxcsrBits(FTZ_DAZ);
         } catch (LinkageError | RuntimeException e) { // module not added, native access not enabled, symbol missing
             if (WARNED.compareAndSet(false, true)) {
-                System.err.println("edgegen: denormal floats stay on (slower exp/sigmoid): " + e);
+                System.err.println("edgegen: denormal floats stay on (slower exp/sigmoid; the java command needs "
+                        + "--add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED, as ./edgegen passes): " + e);
             }
             return false;
         }

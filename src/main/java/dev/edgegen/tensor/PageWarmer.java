@@ -74,7 +74,8 @@ public final class PageWarmer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException | LinkageError e) {
-            System.err.println("edgegen: page warmer stopped (" + e + "); training may run slower on some VMs");
+            System.err.println("edgegen: page warmer stopped (" + e + "); exp may run slower on some VMs (the java command "
+                    + "needs --add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED, as ./edgegen passes)");
         }
     }
 
