@@ -21,7 +21,6 @@ public final class Main {
         // flush-to-zero before the first op, so libtorch's OpenMP threads, created from this thread, start with it too
         Denormals.flushToZero();
         PageWarmer.start(); // its thread waits until libtorch is loaded
-
         System.exit(run(args));
     }
 
