@@ -9,11 +9,17 @@ import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -26,6 +32,8 @@ import java.util.Random;
  * and e only, so {@link #seek} resumes the exact order.
  */
 public final class LatentPool {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String KEY = "pool_key";
     private final float[] latents;   // (N, C, h, w) row-major
     private final String[] captions; // (N)
     private final Scene[] scenes;    // (N), null for samples without one (emoji)
@@ -91,6 +99,39 @@ public final class LatentPool {
             JniUtils.setGradMode(gradMode);
         }
         return new LatentPool(values, captions, scenes, shape, batchSize, seed);
+    }
+
+    /**
+     * Writes the pool (latents, captions, scenes) to {@code file}, atomically, tagged with {@code key}: a digest of
+     * what it was made from, which {@link #load} compares. A resumed stage reads it back instead of encoding again.
+     */
+    public void save(Path file, String key, NDManager manager) throws IOException {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray z = scope.create(latents, new Shape(size(), shape[0], shape[1], shape[2]));
+            TensorArchive.write(file, Map.of("latents", z), Map.of(KEY, key,
+                    "captions", JSON.writeValueAsString(captions), "scenes", JSON.writeValueAsString(scenes)));
+        }
+    }
+
+    /**
+     * The pool saved in {@code file} by {@link #save} with the same {@code key}, served with {@code seed} and
+     * {@code batchSize} as {@link #encode} would; empty when there is no file or it was made from something else.
+     * A damaged file throws (TensorArchive's message names it).
+     */
+    public static Optional<LatentPool> load(Path file, String key, NDManager manager, long seed, int batchSize) throws IOException {
+        if (!Files.isRegularFile(file)) return Optional.empty();
+        try (NDManager scope = manager.newSubManager()) {
+            TensorArchive.Contents c = TensorArchive.read(file, scope);
+            if (!key.equals(c.metadata().get(KEY))) return Optional.empty();
+            NDArray z = c.tensors().get("latents");                                            // (N, C, h, w)
+            String[] caps = JSON.readValue(c.metadata().get("captions"), String[].class);
+            Scene[] sc = JSON.readValue(c.metadata().get("scenes"), Scene[].class);
+            if (z == null || z.getShape().dimension() != 4 || z.getShape().get(0) != caps.length || sc.length != caps.length) {
+                throw new IOException(file + " is not a latent pool (latents, captions and scenes must agree)");
+            }
+            long[] shape = Arrays.copyOfRange(z.getShape().getShape(), 1, 4);
+            return Optional.of(new LatentPool(z.toFloatArray(), caps, sc, shape, batchSize, seed));
+        }
     }
 
     public int size() { return captions.length; }

@@ -41,6 +41,47 @@ class TrainExportTest {
     }
 
     @Test
+    void aUnetStageKeepsItsLatentPoolAndAnotherRunOfTheSameConfigTrainsIdenticallyFromIt() throws Exception {
+        Path ae = tmp.resolve("ae.json");
+        Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", " + DATA
+                + "\"model\": {\"block_out_channels\": [8, 8, 8], \"norm_num_groups\": 4, \"layers_per_block\": 1, \"sample_size\": 64},"
+                + "\"trainer\": {\"steps\": 1, \"warmup_steps\": 1}}");
+        assertEquals(0, Main.run("train", "autoencoder", "--config", ae.toString()));
+        String unet = "{\"stage\": \"unet\", \"output\": \"OUT\", \"autoencoder\": \"runs/ae\", "
+                + DATA.replace("\"threads\": 1}", "\"threads\": 1, \"pool\": 6}")
+                + "\"model\": {\"sample_size\": 16, \"cross_attention_dim\": 384, \"block_out_channels\": [16, 32], \"layers_per_block\": 1,"
+                + " \"down_block_types\": [\"CrossAttnDownBlock2D\", \"DownBlock2D\"], \"up_block_types\": [\"UpBlock2D\", \"CrossAttnUpBlock2D\"],"
+                + " \"attention_head_dim\": [2, 2], \"norm_num_groups\": 8},"
+                + "\"trainer\": {\"steps\": 3, \"warmup_steps\": 1}, \"diffusion\": {\"max_tokens\": 12}}";
+        Path a = tmp.resolve("a.json");
+        Files.writeString(a, unet.replace("OUT", "runs/a"));
+        CliTest.Run first = CliTest.run("train", "unet", "--config", a.toString());
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.err().contains("encode pool") && !first.err().contains("latent pool of"), first.err());
+        assertTrue(Files.isRegularFile(tmp.resolve("runs/a/pool.safetensors")));
+        // the same config in another directory that holds that pool: no encoding, the same training
+        Files.createDirectories(tmp.resolve("runs/b"));
+        Files.copy(tmp.resolve("runs/a/pool.safetensors"), tmp.resolve("runs/b/pool.safetensors"));
+        Path b = tmp.resolve("b.json");
+        Files.writeString(b, unet.replace("OUT", "runs/b"));
+        CliTest.Run second = CliTest.run("train", "unet", "--config", b.toString());
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.err().contains("latent pool of 6 samples from") && !second.err().contains("encode pool"), second.err());
+        try (NDManager m = NDManager.newBaseManager()) {
+            var wa = Checkpoint.load(tmp.resolve("runs/a/checkpoint.safetensors"), m).ema();
+            var wb = Checkpoint.load(tmp.resolve("runs/b/checkpoint.safetensors"), m).ema();
+            for (String k : wa.keySet()) assertTrue(wa.get(k).contentEquals(wb.get(k)), k);
+        }
+        // another seed makes another pool: encoded again, not read
+        Path c = tmp.resolve("c.json");
+        Files.writeString(c, unet.replace("OUT", "runs/b").replace("\"stage\": \"unet\",", "\"stage\": \"unet\", \"seed\": 9,"));
+        Files.delete(tmp.resolve("runs/b/checkpoint.safetensors"));
+        CliTest.Run third = CliTest.run("train", "unet", "--config", c.toString());
+        assertEquals(0, third.code(), third.err());
+        assertTrue(third.err().contains("encode pool"), third.err());
+    }
+
+    @Test
     void trainedModelDirectoryLoadsWithMiniLmAndGenerates() throws Exception {
         Path ae = tmp.resolve("ae.json");
         Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", " + DATA

@@ -263,6 +263,34 @@ class TasksTest {
     }
 
     @Test
+    void aSavedLatentPoolLoadsBackWithItsKeyAndServesTheSameBatches(@TempDir Path dir) throws IOException {
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN), 4, 1, 11)) {
+            LatentPool pool = LatentPool.encode(loader, 10, TasksTest::pool, m, 5, 3, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            Path file = dir.resolve("pool.safetensors");
+            pool.save(file, "key-a", m);
+            assertTrue(LatentPool.load(dir.resolve("none.safetensors"), "key-a", m, 5, 3).isEmpty());
+            assertTrue(LatentPool.load(file, "key-b", m, 5, 3).isEmpty(), "a pool made from something else is not used");
+            LatentPool back = LatentPool.load(file, "key-a", m, 5, 3).orElseThrow();
+            assertEquals(pool.captions(), back.captions());
+            pool.seek(7);
+            back.seek(7);
+            for (int b = 0; b < 5; b++) { // across a pass boundary: same order, latents, captions and scenes
+                LatentPool.Draw x = pool.next(), y = back.next();
+                assertArrayEquals(x.latents(), y.latents(), 0f);
+                assertArrayEquals(x.shape(), y.shape());
+                assertEquals(x.captions(), y.captions());
+                assertEquals(x.scenes(), y.scenes());
+                assertTrue(x.scenes().stream().allMatch(java.util.Objects::nonNull), "synthetic samples carry their scenes");
+            }
+            byte[] bytes = Files.readAllBytes(file);
+            Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+            IOException e = assertThrows(IOException.class, () -> LatentPool.load(file, "key-a", m, 5, 3));
+            assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        }
+    }
+
+    @Test
     void aSplitStepHasTheWholeBatchsLossAndGradient() throws IOException {
         try (NDManager m = NDManager.newBaseManager()) {
             TinyAe ae = new TinyAe();
