@@ -120,7 +120,11 @@ final class TrainCommand implements Callable<Integer> {
             // kept in the run directory, so a resumed stage does not encode it again (~4.5 min for 80,000 samples)
             Path cache = cfg.output().resolve("pool.safetensors");
             String key = poolKey(cfg);
-            pool = LatentPool.load(cache, key, m, cfg.seed(), cfg.data().batchSize()).orElse(null);
+            try {
+                pool = LatentPool.load(cache, key, m, cfg.seed(), cfg.data().batchSize()).orElse(null);
+            } catch (IOException e) { // e.g. cut short by a full disk: it is only a cache
+                System.err.println("edgegen: " + e.getMessage() + "; encoding the pool again");
+            }
             if (pool != null) {
                 System.err.println("edgegen: latent pool of " + pool.size() + " samples from " + cache);
             } else {

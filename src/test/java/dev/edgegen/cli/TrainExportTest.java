@@ -72,13 +72,15 @@ class TrainExportTest {
             var wb = Checkpoint.load(tmp.resolve("runs/b/checkpoint.safetensors"), m).ema();
             for (String k : wa.keySet()) assertTrue(wa.get(k).contentEquals(wb.get(k)), k);
         }
-        // another seed makes another pool: encoded again, not read
+        // another seed makes another pool: encoded again, not read; a damaged pool file is encoded again too
+        byte[] kept = Files.readAllBytes(tmp.resolve("runs/b/pool.safetensors"));
+        Files.write(tmp.resolve("runs/b/pool.safetensors"), java.util.Arrays.copyOf(kept, kept.length / 2));
         Path c = tmp.resolve("c.json");
         Files.writeString(c, unet.replace("OUT", "runs/b").replace("\"stage\": \"unet\",", "\"stage\": \"unet\", \"seed\": 9,"));
         Files.delete(tmp.resolve("runs/b/checkpoint.safetensors"));
         CliTest.Run third = CliTest.run("train", "unet", "--config", c.toString());
         assertEquals(0, third.code(), third.err());
-        assertTrue(third.err().contains("encode pool"), third.err());
+        assertTrue(third.err().contains("encode pool") && third.err().contains("encoding the pool again"), third.err());
     }
 
     @Test
