@@ -27,13 +27,27 @@ class TrainExportTest {
 
     private static final String DATA = "\"data\": {\"emoji_weight\": 0, \"synthetic_weight\": 1, \"batch_size\": 2, \"threads\": 1},";
 
+    /** A tiny autoencoder stage writing runs/ae; {@code data} is a whole {@code "data": {...},} section. */
+    private static String autoencoderConfig(String data, int steps) {
+        return "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", " + data
+                + "\"model\": {\"block_out_channels\": [8, 8, 8], \"norm_num_groups\": 4, \"layers_per_block\": 1, \"sample_size\": 64},"
+                + "\"trainer\": {\"steps\": " + steps + ", \"warmup_steps\": 1}}";
+    }
+
+    /** A tiny UNet stage on runs/ae writing {@code output}. */
+    private static String unetConfig(String output, String data, int steps) {
+        return "{\"stage\": \"unet\", \"output\": \"" + output + "\", \"autoencoder\": \"runs/ae\", " + data
+                + "\"model\": {\"sample_size\": 16, \"cross_attention_dim\": 384, \"block_out_channels\": [16, 32], \"layers_per_block\": 1,"
+                + " \"down_block_types\": [\"CrossAttnDownBlock2D\", \"DownBlock2D\"], \"up_block_types\": [\"UpBlock2D\", \"CrossAttnUpBlock2D\"],"
+                + " \"attention_head_dim\": [2, 2], \"norm_num_groups\": 8},"
+                + "\"trainer\": {\"steps\": " + steps + ", \"warmup_steps\": 1}, \"diffusion\": {\"max_tokens\": 12}}";
+    }
+
     @Test
     void missingEmojiDataIsBadInputThatSaysHowToFetchIt() throws Exception {
         Path ae = tmp.resolve("ae.json");
-        Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", "
-                + "\"data\": {\"emoji_dir\": \"no-such-dir\", \"emoji_weight\": 1, \"batch_size\": 2, \"threads\": 1},"
-                + "\"model\": {\"block_out_channels\": [8, 8, 8], \"norm_num_groups\": 4, \"layers_per_block\": 1, \"sample_size\": 64},"
-                + "\"trainer\": {\"steps\": 2, \"warmup_steps\": 1}}");
+        Files.writeString(ae, autoencoderConfig(
+                "\"data\": {\"emoji_dir\": \"no-such-dir\", \"emoji_weight\": 1, \"batch_size\": 2, \"threads\": 1},", 2));
         CliTest.Run r = CliTest.run("train", "autoencoder", "--config", ae.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("no-such-dir") && r.err().contains("scripts/fetch-emoji.sh google")
@@ -43,16 +57,9 @@ class TrainExportTest {
     @Test
     void aUnetStageKeepsItsLatentPoolAndAnotherRunOfTheSameConfigTrainsIdenticallyFromIt() throws Exception {
         Path ae = tmp.resolve("ae.json");
-        Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", " + DATA
-                + "\"model\": {\"block_out_channels\": [8, 8, 8], \"norm_num_groups\": 4, \"layers_per_block\": 1, \"sample_size\": 64},"
-                + "\"trainer\": {\"steps\": 1, \"warmup_steps\": 1}}");
+        Files.writeString(ae, autoencoderConfig(DATA, 1));
         assertEquals(0, Main.run("train", "autoencoder", "--config", ae.toString()));
-        String unet = "{\"stage\": \"unet\", \"output\": \"OUT\", \"autoencoder\": \"runs/ae\", "
-                + DATA.replace("\"threads\": 1}", "\"threads\": 1, \"pool\": 6}")
-                + "\"model\": {\"sample_size\": 16, \"cross_attention_dim\": 384, \"block_out_channels\": [16, 32], \"layers_per_block\": 1,"
-                + " \"down_block_types\": [\"CrossAttnDownBlock2D\", \"DownBlock2D\"], \"up_block_types\": [\"UpBlock2D\", \"CrossAttnUpBlock2D\"],"
-                + " \"attention_head_dim\": [2, 2], \"norm_num_groups\": 8},"
-                + "\"trainer\": {\"steps\": 3, \"warmup_steps\": 1}, \"diffusion\": {\"max_tokens\": 12}}";
+        String unet = unetConfig("OUT", DATA.replace("\"threads\": 1}", "\"threads\": 1, \"pool\": 6}"), 3);
         Path a = tmp.resolve("a.json");
         Files.writeString(a, unet.replace("OUT", "runs/a"));
         CliTest.Run first = CliTest.run("train", "unet", "--config", a.toString());
@@ -86,15 +93,9 @@ class TrainExportTest {
     @Test
     void trainedModelDirectoryLoadsWithMiniLmAndGenerates() throws Exception {
         Path ae = tmp.resolve("ae.json");
-        Files.writeString(ae, "{\"stage\": \"autoencoder\", \"output\": \"runs/ae\", " + DATA
-                + "\"model\": {\"block_out_channels\": [8, 8, 8], \"norm_num_groups\": 4, \"layers_per_block\": 1, \"sample_size\": 64},"
-                + "\"trainer\": {\"steps\": 2, \"warmup_steps\": 1}}");
+        Files.writeString(ae, autoencoderConfig(DATA, 2));
         Path unet = tmp.resolve("unet.json");
-        Files.writeString(unet, "{\"stage\": \"unet\", \"output\": \"runs/unet\", \"autoencoder\": \"runs/ae\", " + DATA
-                + "\"model\": {\"sample_size\": 16, \"cross_attention_dim\": 384, \"block_out_channels\": [16, 32], \"layers_per_block\": 1,"
-                + " \"down_block_types\": [\"CrossAttnDownBlock2D\", \"DownBlock2D\"], \"up_block_types\": [\"UpBlock2D\", \"CrossAttnUpBlock2D\"],"
-                + " \"attention_head_dim\": [2, 2], \"norm_num_groups\": 8},"
-                + "\"trainer\": {\"steps\": 2, \"warmup_steps\": 1}, \"diffusion\": {\"max_tokens\": 12}}");
+        Files.writeString(unet, unetConfig("runs/unet", DATA, 2));
         assertEquals(2, Main.run("train", "unet", "--config", ae.toString()), "stage must match the config");
         assertEquals(0, Main.run("train", "autoencoder", "--config", ae.toString()));
         assertEquals(0, Main.run("train", "unet", "--config", unet.toString()));
