@@ -116,6 +116,7 @@ final class EvalCommand implements Callable<Integer> {
                 guidanceRescale > 0 ? ", guidance rescale " + guidanceRescale : "", Evaluation.PER_PROMPT));
         Map<String, List<TradeoffPlot.Point>> curves = new LinkedHashMap<>();
         Map<String, Double> floors = new LinkedHashMap<>();
+        StringBuilder pairs = new StringBuilder();
         try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root);
              Evaluation eval = new Evaluation(home.resolve("models/eval"), home.resolve("data/emoji"), root)) {
             TextToImage t2i = new TextToImage(sd);
@@ -140,11 +141,19 @@ final class EvalCommand implements Callable<Integer> {
                     results.add(o);
                     md.append(row(r, scale));
                     System.out.print(row(r, scale));
+                    pairs.append(pairLine(r, scale));
                     curves.computeIfAbsent(set.id, k -> new ArrayList<>()).add(new TradeoffPlot.Point(scale, r.fid(), r.clipScore()));
                     floors.put(set.id, r.fidFloor());
                     if (scales.size() == 1) grid(images, ps, Path.of(prefix + "-" + set.id + ".png"));
                 }
             }
+        }
+        if (!pairs.isEmpty()) {
+            String text = String.format(Locale.ROOT, "%nWhich colour+shape pairs were found, on prompts with several objects "
+                    + "(in held-out sets the first named pair is the held-out one; swapped: two objects drawn with each "
+                    + "other's colours or shapes):%n%n%s", pairs);
+            md.append(text);
+            System.out.print(text);
         }
         if (scales.size() > 1 && sets.stream().anyMatch(s -> s != Evaluation.PromptSet.EMOJI)) {
             Map<String, List<TradeoffPlot.Point>> synthetic = new LinkedHashMap<>(curves);
@@ -229,6 +238,15 @@ final class EvalCommand implements Callable<Integer> {
         String vae = r.vaeFollowing() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.vaeFollowing().colourAndShape());
         return String.format(Locale.ROOT, "| %s | %.3g | %d | %s | %s | %s | %s | %s | %.2f |%n", r.set(), scale, r.images(), follow, clip, fid,
                 psnr, vae, r.secondsPerImage());
+    }
+
+    /** A list item with the pair breakdown of a several-object set, or "" for other sets. */
+    private static String pairLine(Evaluation.SetResult r, float scale) {
+        PromptFollowing.Summary f = r.following();
+        if (f == null || Double.isNaN(f.firstPair())) return "";
+        String swapped = Double.isNaN(f.swapped()) ? "" : String.format(Locale.ROOT, ", swapped %.2f", f.swapped());
+        return String.format(Locale.ROOT, "- %s, cfg %.3g: first named pair %.2f, the rest %.2f%s%n", r.set(), scale,
+                f.firstPair(), f.otherPairs(), swapped);
     }
 
     /** The first image of each of the first 16 distinct prompts, captioned. */

@@ -17,20 +17,28 @@ public final class PromptFollowing {
      * One image against its prompt's scene. One object: colour, shape and 3x3 position of the most
      * confident detection. Several: every requested colour, shape and colour+shape pair is found;
      * position is the relation for two objects and the pairs for three. {@code relation} is null
-     * unless two objects were asked for.
+     * unless two objects were asked for. The pair breakdown is null for one object: {@code firstPair}
+     * whether the first named object's colour+shape pair is found (in held-out sets the held-out pair),
+     * {@code otherPairs} whether the others' are, and {@code swapped} (two objects of different colours
+     * and shapes) whether the crossed pairs are found instead of the asked ones (colours and shapes
+     * bound to the wrong objects).
      */
     public record Judgement(boolean colour, boolean shape, boolean colourAndShape, boolean position, boolean count,
-                            Boolean relation) {}
+                            Boolean relation, Boolean firstPair, Boolean otherPairs, Boolean swapped) {
+        Judgement(boolean colour, boolean shape, boolean colourAndShape, boolean position, boolean count) {
+            this(colour, shape, colourAndShape, position, count, null, null, null, null);
+        }
+    }
 
     public static Judgement judge(Scene prompt, List<Detection> dets) {
         List<Scene.Obj> want = prompt.objects();
         boolean count = dets.size() == want.size();
         if (want.size() == 1) {
             Scene.Obj o = want.get(0);
-            if (dets.isEmpty()) return new Judgement(false, false, false, false, false, null);
+            if (dets.isEmpty()) return new Judgement(false, false, false, false, false);
             Detection d = dets.get(0);
             return new Judgement(d.colour() == o.colour(), d.shape() == o.shape(),
-                    d.colour() == o.colour() && d.shape() == o.shape(), d.cell() == o.cell(), count, null);
+                    d.colour() == o.colour() && d.shape() == o.shape(), d.cell() == o.cell(), count);
         }
         boolean colours = true, shapes = true;
         List<Detection> matched = new ArrayList<>();
@@ -43,11 +51,20 @@ public final class PromptFollowing {
             if (m != null) free.remove(m);
         }
         boolean both = matched.stream().allMatch(m -> m != null);
-        Boolean relation = null;
+        Boolean relation = null, swapped = null;
         if (want.size() == 2) {
             relation = both && holds(matched.get(0), matched.get(1), prompt.relation());
+            Scene.Obj a = want.get(0), b = want.get(1);
+            swapped = a.colour() != b.colour() && a.shape() != b.shape()
+                    && has(dets, a.colour(), b.shape()) && has(dets, b.colour(), a.shape()) && !both;
         }
-        return new Judgement(colours, shapes, both, relation != null ? relation : both, count, relation);
+        boolean others = matched.subList(1, matched.size()).stream().allMatch(m -> m != null);
+        return new Judgement(colours, shapes, both, relation != null ? relation : both, count, relation,
+                matched.get(0) != null, others, swapped);
+    }
+
+    private static boolean has(List<Detection> dets, Scene.Colour c, Scene.ShapeKind k) {
+        return dets.stream().anyMatch(d -> d.colour() == c && d.shape() == k);
     }
 
     /**
@@ -79,10 +96,14 @@ public final class PromptFollowing {
         };
     }
 
-    /** Mean rates over judgements (relation over two-object prompts only; NaN when there are none). */
-    public record Summary(int n, double colour, double shape, double colourAndShape, double position, double count, double relation) {
+    /**
+     * Mean rates over judgements. Relation and swapped are over two-object prompts only, first and other
+     * pairs over prompts with several objects; NaN when there are none.
+     */
+    public record Summary(int n, double colour, double shape, double colourAndShape, double position, double count, double relation,
+                          double firstPair, double otherPairs, double swapped) {
         public static Summary of(List<Judgement> js) {
-            int n = js.size(), rel = 0, relOk = 0;
+            int n = js.size();
             double c = 0, s = 0, cs = 0, p = 0, k = 0;
             for (Judgement j : js) {
                 c += j.colour() ? 1 : 0;
@@ -90,12 +111,21 @@ public final class PromptFollowing {
                 cs += j.colourAndShape() ? 1 : 0;
                 p += j.position() ? 1 : 0;
                 k += j.count() ? 1 : 0;
-                if (j.relation() != null) {
-                    rel++;
-                    relOk += j.relation() ? 1 : 0;
-                }
             }
-            return new Summary(n, c / n, s / n, cs / n, p / n, k / n, rel == 0 ? Double.NaN : relOk / (double) rel);
+            return new Summary(n, c / n, s / n, cs / n, p / n, k / n, rate(js, Judgement::relation),
+                    rate(js, Judgement::firstPair), rate(js, Judgement::otherPairs), rate(js, Judgement::swapped));
+        }
+
+        /** The share of true among the judgements where {@code f} is defined (not null); NaN when it never is. */
+        private static double rate(List<Judgement> js, java.util.function.Function<Judgement, Boolean> f) {
+            int defined = 0, yes = 0;
+            for (Judgement j : js) {
+                Boolean v = f.apply(j);
+                if (v == null) continue;
+                defined++;
+                yes += v ? 1 : 0;
+            }
+            return defined == 0 ? Double.NaN : yes / (double) defined;
         }
     }
 }
