@@ -17,6 +17,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -158,6 +159,8 @@ class TrainExportTest {
         assertTrue(Double.isFinite(r0.path("fid").asDouble()) && r0.path("fid").asDouble() > 0, r0.toString());
         assertTrue(r0.path("fid_floor").asDouble() > 0 && r0.path("clip_score_real").asDouble() > 0.3, r0.toString());
         assertTrue(r0.path("following").path("colour").isNumber(), r0.toString());
+        for (String k : List.of("first_pair", "other_pairs", "swapped")) assertTrue(r0.path("following").path(k).isNumber(), k + ": " + r0);
+        assertTrue(Files.readString(tmp.resolve("eval/e.md")).contains("held-out-2, cfg 4.00: first named pair"));
         assertTrue(r0.path("vae_psnr").asDouble() > 5, r0.toString());
         assertTrue(Files.size(tmp.resolve("eval/e-sweep.png")) > 1000);
         assertEquals(2, Main.run("eval", "--model", model.toString(), "--prompts", "nonsense", "-o", out.toString()));
