@@ -4,6 +4,7 @@ import dev.edgegen.data.Scene;
 import dev.edgegen.eval.SceneClassifier.Detection;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Judges whether an image shows what a synthetic prompt asked for, from the classifier's
@@ -98,26 +99,19 @@ public final class PromptFollowing {
 
     /**
      * Mean rates over judgements. Relation and swapped are over two-object prompts only, first and other
-     * pairs over prompts with several objects; NaN when there are none.
+     * pairs over prompts with several objects; NaN when there are none (every rate is NaN for no judgements).
      */
     public record Summary(int n, double colour, double shape, double colourAndShape, double position, double count, double relation,
                           double firstPair, double otherPairs, double swapped) {
         public static Summary of(List<Judgement> js) {
-            int n = js.size();
-            double c = 0, s = 0, cs = 0, p = 0, k = 0;
-            for (Judgement j : js) {
-                c += j.colour() ? 1 : 0;
-                s += j.shape() ? 1 : 0;
-                cs += j.colourAndShape() ? 1 : 0;
-                p += j.position() ? 1 : 0;
-                k += j.count() ? 1 : 0;
-            }
-            return new Summary(n, c / n, s / n, cs / n, p / n, k / n, rate(js, Judgement::relation),
-                    rate(js, Judgement::firstPair), rate(js, Judgement::otherPairs), rate(js, Judgement::swapped));
+            return new Summary(js.size(), rate(js, Judgement::colour), rate(js, Judgement::shape),
+                    rate(js, Judgement::colourAndShape), rate(js, Judgement::position), rate(js, Judgement::count),
+                    rate(js, Judgement::relation), rate(js, Judgement::firstPair), rate(js, Judgement::otherPairs),
+                    rate(js, Judgement::swapped));
         }
 
         /** The share of true among the judgements where {@code f} is defined (not null); NaN when it never is. */
-        private static double rate(List<Judgement> js, java.util.function.Function<Judgement, Boolean> f) {
+        private static double rate(List<Judgement> js, Function<Judgement, Boolean> f) {
             int defined = 0, yes = 0;
             for (Judgement j : js) {
                 Boolean v = f.apply(j);
