@@ -135,7 +135,7 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         // a pool's captions are a fixed set: keep them all encoded
-        CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, poolSize + 4096));
+        CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, 2 * poolSize + 4096));   // room for colour-swapped captions too
         if (pool != null) {
             try (Autocast.Scope precision = cfg.trainer().precision().scope()) {   // as the steps would encode them
                 captions.warm(pool.captions(), 256, m, System.err);
@@ -144,7 +144,8 @@ final class TrainCommand implements Callable<Integer> {
         Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,
                 cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma())
                 .withAttentionLoss(new AttentionLoss(text::tokenizeOne), cfg.diffusion().attentionLoss())
-                .withObjectWeight(cfg.diffusion().objectWeight(), cfg.diffusion().objectWeightMaxT());
+                .withObjectWeight(cfg.diffusion().objectWeight(), cfg.diffusion().objectWeightMaxT())
+                .withBindingLoss(cfg.diffusion().binding());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

@@ -15,6 +15,7 @@ import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
@@ -296,6 +297,39 @@ public final class SyntheticScenes {
                 return (rng.nextBoolean() ? list : "three shapes: " + list) + (withBg ? bg : "");
             }
         }
+    }
+
+    /**
+     * {@code caption} of a two-object scene with the objects' colour words exchanged ("a red star left of a blue
+     * square" → "a blue star left of a red square"; articles follow the new colour), or empty when the scene does
+     * not have two objects of different colours and shapes or the caption does not name both as "colour shape".
+     * A caption that binds the scene's colours to the wrong shapes, for training and judging colour binding.
+     */
+    public static Optional<String> swapColours(String caption, Scene s) {
+        if (s == null || s.objects().size() != 2) return Optional.empty();
+        Obj a = s.objects().get(0), b = s.objects().get(1);
+        if (a.colour() == b.colour() || a.shape() == b.shape()) return Optional.empty();
+        String[] w = caption.split(" ", -1);
+        int ia = colourWordOf(w, a), ib = colourWordOf(w, b);
+        if (ia < 0 || ib < 0) return Optional.empty();
+        w[ia] = b.colour().word();
+        w[ib] = a.colour().word();
+        for (int i : new int[] {ia, ib}) {
+            if (i > 0 && (w[i - 1].equals("a") || w[i - 1].equals("an"))) w[i - 1] = "aeiou".indexOf(w[i].charAt(0)) >= 0 ? "an" : "a";
+        }
+        return Optional.of(String.join(" ", w));
+    }
+
+    /** Index of {@code o}'s colour word in "colour shape", when that pair occurs exactly once in {@code words}; else −1. */
+    private static int colourWordOf(String[] words, Obj o) {
+        int at = -1;
+        for (int i = 0; i + 1 < words.length; i++) {
+            if (words[i].equals(o.colour().word()) && words[i + 1].equals(o.shape().word())) {
+                if (at >= 0) return -1;
+                at = i;
+            }
+        }
+        return at;
     }
 
     /** The canonical evaluation prompt of a scene (no paraphrase): "a red star" / "a red star to the left of a blue square". */

@@ -2,15 +2,19 @@ package dev.edgegen.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.data.Scene;
+import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.nn.AttentionMaps;
 import dev.edgegen.tensor.Randn;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.Function;
@@ -25,7 +29,8 @@ import java.util.function.Function;
  * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient. Examples come from a data
  * loader and are encoded every batch, or from a {@link LatentPool} encoded once; {@link #withAttentionLoss} adds an
  * {@link AttentionLoss} on the UNet's cross-attention; {@link #withObjectWeight} weights the MSE towards synthetic
- * objects ({@link ObjectWeights}).
+ * objects ({@link ObjectWeights}); {@link #withBindingLoss} asks that a caption with the objects' colours exchanged
+ * fit the noisy latent worse than the true one.
  */
 public final class DiffusionTask implements Trainer.Task {
     /** The trained network: noisy latents (B, C, h, w), timesteps (B) float32, context (B, L, D) → (B, C, h, w). */
@@ -58,7 +63,9 @@ public final class DiffusionTask implements Trainer.Task {
     private double attentionWeight;
     private double objectWeight;
     private int objectWeightMaxT;                                   // the weight applies at timesteps t < this
+    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 1, 1);
     private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
+    private final DoubleAdder bindingSum = new DoubleAdder();       // the binding term, likewise
 
     public DiffusionTask(Denoiser denoiser, LatentEncoder latents, ContextEncoder text, DataLoader loader,
                          NoiseSchedule schedule, Prediction prediction, double cfgDropout) {
@@ -121,6 +128,24 @@ public final class DiffusionTask implements Trainer.Task {
         if (maxT < 1) throw new IllegalArgumentException("object weight max timestep must be >= 1, got " + maxT);
         this.objectWeight = k;
         this.objectWeightMaxT = maxT;
+        return this;
+    }
+
+    /**
+     * Adds β · the colour-binding hinge: for up to {@code samples} samples of a step (in proportion per worker) that show
+     * two synthetic objects of different colours and shapes, have their caption and were drawn below timestep
+     * {@code maxT}, the UNet also predicts from the same noisy latent with the caption whose colour words are exchanged
+     * ({@link SyntheticScenes#swapColours}), and the term is mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true
+     * (MSE_true without gradient in the denominator): zero once the wrong binding denoises worse by the margin, like a
+     * hinge on the model as a classifier of the two captions (Li et al. 2023, "Your diffusion model is secretly a
+     * zero-shot classifier"). Swaps that would name a held-out colour+shape pair are skipped, so those pairs stay out
+     * of training entirely. Weight 0 turns it off. Call before training.
+     */
+    public DiffusionTask withBindingLoss(TrainConfig.Binding binding) {
+        if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.maxT() < 1 || binding.samples() < 1) {
+            throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, max_t >= 1, samples >= 1; got " + binding);
+        }
+        this.binding = binding;
         return this;
     }
 
@@ -208,20 +233,74 @@ public final class DiffusionTask implements Trainer.Task {
                 maps = recorder.maps();                                                      // each (B, N, M)
             }
         }
+        NDArray bind = binding.weight() > 0 ? bindingTerm(scope, batch, from, to, captions, share, t, tf, noisy, target, out) : null;
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
         if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), t, se.getShape()));
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
+        if (bind != null) loss = loss.add(bind.mul((float) binding.weight()));
         if (maps == null) return loss;
         NDArray attention = attentionLoss.loss(maps, targets);
         attentionSum.add(attention.getFloat() * share);
         return loss.add(attention.mul((float) attentionWeight));
     }
 
-    /** {@code attention_loss}: the attention term (before its weight) summed over the steps since the last call. */
+    /**
+     * The binding hinge of this slice's eligible samples (see {@link #withBindingLoss}), a scalar, or null when none is
+     * eligible. {@code noisy}, {@code target}, {@code out}: the slice's (B, C, h, w) noisy latents, targets and predictions.
+     */
+    private NDArray bindingTerm(NDManager scope, Draw batch, int from, int to, List<String> captions, float share, int[] t, float[] tf,
+                                NDArray noisy, NDArray target, NDArray out) {
+        List<Scene> scenes = batch.scenes() == null ? null : batch.scenes().subList(from, to);
+        if (scenes == null) return null;
+        int cap = Math.max(1, Math.round(binding.samples() * share));
+        List<Integer> picked = new ArrayList<>();
+        List<String> swapped = new ArrayList<>();
+        for (int i = 0; i < captions.size() && picked.size() < cap; i++) {
+            Scene s = scenes.get(i);
+            if (s == null || captions.get(i).isEmpty() || t[i] >= binding.maxT() || namesHeldOutWhenSwapped(s)) continue;
+            Optional<String> sw = SyntheticScenes.swapColours(captions.get(i), s);
+            if (sw.isEmpty()) continue;
+            picked.add(i);
+            swapped.add(sw.get());
+        }
+        if (picked.isEmpty()) return null;
+        int k = picked.size();
+        long[] idx = new long[k];
+        float[] tk = new float[k];
+        for (int j = 0; j < k; j++) {
+            idx[j] = picked.get(j);
+            tk[j] = tf[picked.get(j)];
+        }
+        NDIndex rows = new NDIndex("{}", scope.create(idx));
+        NDArray targetK = target.get(rows);                                                   // (k, C, h, w)
+        NDArray ctxSwapped = text.encode(swapped, scope).stopGradient();                     // (k, L, D)
+        NDArray outSwapped = denoiser.predict(noisy.get(rows), scope.create(tk, new Shape(k)), ctxSwapped);
+        NDArray mseTrue = out.get(rows).sub(targetK).square().reshape(k, -1).mean(new int[] {1});       // (k)
+        NDArray mseSwapped = outSwapped.sub(targetK).square().reshape(k, -1).mean(new int[] {1});       // (k)
+        NDArray hinge = mseTrue.mul((float) (1 + binding.margin())).sub(mseSwapped)
+                .div(mseTrue.stopGradient().maximum(1e-8f)).maximum(0f).mean();
+        bindingSum.add(hinge.getFloat() * share);
+        return hinge;
+    }
+
+    /** True when exchanging the two objects' colours would make a held-out colour+shape pair. */
+    private static boolean namesHeldOutWhenSwapped(Scene s) {
+        if (s.objects().size() != 2) return false;
+        Scene.Obj a = s.objects().get(0), b = s.objects().get(1);
+        return SyntheticScenes.isHeldOut(b.colour(), a.shape()) || SyntheticScenes.isHeldOut(a.colour(), b.shape());
+    }
+
+    /**
+     * {@code attention_loss} and {@code binding_loss}: each term (before its weight) summed over the steps since the
+     * last call, when it is on.
+     */
     @Override
     public Map<String, Double> takeTermSums() {
-        return attentionLoss == null ? Map.of() : Map.of("attention_loss", attentionSum.sumThenReset());
+        Map<String, Double> sums = new LinkedHashMap<>();
+        if (attentionLoss != null) sums.put("attention_loss", attentionSum.sumThenReset());
+        if (binding.weight() > 0) sums.put("binding_loss", bindingSum.sumThenReset());
+        return sums;
     }
 
     /** {@link ObjectWeights} of each sample drawn at timestep {@code t[i]} (1 everywhere from the max timestep on), (B, 1, h, w). */

@@ -47,7 +47,11 @@ import java.util.Set;
  *                 "rescale_betas_zero_snr": false,      // true: zero terminal SNR (needs v_prediction)
  *                 "attention_loss": 0,                  // λ > 0: + λ · AttentionLoss (object words attend to their objects)
  *                 "object_weight": 0,                   // k > 0: the MSE on and next to objects counts 1 + k times (ObjectWeights)
- *                 "object_weight_max_t": 1000},         // ... only for samples at timesteps below this (default: all)
+ *                 "object_weight_max_t": 1000,          // ... only for samples at timesteps below this (default: all)
+ *                 "binding_loss": 0,                    // β > 0: + β · hinge that the colour-swapped caption fits worse (DiffusionTask)
+ *                 "binding_margin": 1.0,                // ... by this relative margin of the MSE
+ *                 "binding_max_t": 700,                 // ... on samples drawn below this timestep
+ *                 "binding_samples": 8},                // ... at most this many per step (each costs one more UNet pass)
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
@@ -106,6 +110,12 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     }
 
     /**
+     * The colour-binding term of {@link DiffusionTask#withBindingLoss}: weight β (0 = off), relative margin, the
+     * timesteps it applies below and how many samples of a step get the extra UNet pass.
+     */
+    public record Binding(double weight, double margin, int maxT, int samples) {}
+
+    /**
      * The noise schedule and objective of a UNet run. With {@code rescaleBetasZeroSnr} the betas are rescaled to zero
      * terminal SNR (Lin et al. 2024): the last timestep is pure noise, so the model learns to place an image from
      * nothing instead of sharpening the trace of it that SD's schedule leaves at t = T−1; that needs v-prediction
@@ -113,7 +123,8 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
      */
     public record Diffusion(DiffusionTask.Prediction prediction, double cfgDropout, String betaSchedule,
                             int trainTimesteps, double betaStart, double betaEnd, int maxTokens, double minSnrGamma,
-                            boolean rescaleBetasZeroSnr, double attentionLoss, double objectWeight, int objectWeightMaxT) {
+                            boolean rescaleBetasZeroSnr, double attentionLoss, double objectWeight, int objectWeightMaxT,
+                            Binding binding) {
         public Diffusion {
             if (!(objectWeight >= 0)) throw new IllegalArgumentException("diffusion.object_weight must be >= 0 (0 = off)");
             if (objectWeightMaxT < 1 || objectWeightMaxT > trainTimesteps) {
@@ -121,6 +132,13 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                         + "], got " + objectWeightMaxT);
             }
             if (!(attentionLoss >= 0)) throw new IllegalArgumentException("diffusion.attention_loss must be >= 0 (0 = off)");
+            if (!(binding.weight() >= 0)) throw new IllegalArgumentException("diffusion.binding_loss must be >= 0 (0 = off)");
+            if (!(binding.margin() >= 0)) throw new IllegalArgumentException("diffusion.binding_margin must be >= 0");
+            if (binding.maxT() < 1 || binding.maxT() > trainTimesteps) {
+                throw new IllegalArgumentException("diffusion.binding_max_t must be in [1, train_timesteps = " + trainTimesteps
+                        + "], got " + binding.maxT());
+            }
+            if (binding.samples() < 1) throw new IllegalArgumentException("diffusion.binding_samples must be >= 1, got " + binding.samples());
             if (!(minSnrGamma >= 0)) throw new IllegalArgumentException("diffusion.min_snr_gamma must be >= 0 (0 = off)");
             if (cfgDropout < 0 || cfgDropout >= 1) throw new IllegalArgumentException("diffusion.cfg_dropout must be in [0, 1)");
             if (maxTokens < 2 || maxTokens > 512) throw new IllegalArgumentException("diffusion.max_tokens must be in [2, 512]");
@@ -153,7 +171,9 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                     (int) integer(df, "train_timesteps", 1000), num(df, "beta_start", 0.00085), num(df, "beta_end", 0.012),
                     (int) integer(df, "max_tokens", 24), num(df, "min_snr_gamma", 0), zsnr.asBoolean(false),
                     num(df, "attention_loss", 0), num(df, "object_weight", 0),
-                    (int) integer(df, "object_weight_max_t", integer(df, "train_timesteps", 1000)));
+                    (int) integer(df, "object_weight_max_t", integer(df, "train_timesteps", 1000)),
+                    new Binding(num(df, "binding_loss", 0), num(df, "binding_margin", 1.0), (int) integer(df, "binding_max_t", 700),
+                            (int) integer(df, "binding_samples", 8)));
         }
 
         /** The DDIM scheduler config a model trained this way is sampled with (written by {@code edgegen export}). */
@@ -193,7 +213,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every", "precision", "workers");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr", "attention_loss",
-            "object_weight", "object_weight_max_t");
+            "object_weight", "object_weight_max_t", "binding_loss", "binding_margin", "binding_max_t", "binding_samples");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */

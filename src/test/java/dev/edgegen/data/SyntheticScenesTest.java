@@ -106,4 +106,36 @@ class SyntheticScenesTest {
         assertEquals("an orange circle", SyntheticScenes.phrase(new Obj(ShapeKind.CIRCLE, Colour.ORANGE, Scene.Size.LARGE, 32, 32, 15), false));
         assertThrows(IllegalArgumentException.class, () -> SyntheticScenes.scene(Split.TRAIN, 0, 4));
     }
+
+    @Test
+    void swappingColoursExchangesTheColourWordsOfTheTwoObjectsAndFixesTheArticles() {
+        Obj star = new Obj(ShapeKind.STAR, Colour.RED, Scene.Size.SMALL, 14, 30, 8);
+        Obj square = new Obj(ShapeKind.SQUARE, Colour.ORANGE, Scene.Size.LARGE, 44, 30, 14);
+        Scene s = new Scene(Scene.Background.WHITE, java.util.List.of(star, square), Scene.Relation.LEFT_OF);
+        assertEquals("an orange star to the left of a red square",
+                SyntheticScenes.swapColours("a red star to the left of an orange square", s).orElseThrow());
+        assertEquals("a large red square right of a small orange star on a white background",
+                SyntheticScenes.swapColours("a large orange square right of a small red star on a white background", s).orElseThrow());
+        assertEquals("an orange star and a red square", SyntheticScenes.swapColours("a red star and an orange square", s).orElseThrow());
+        // every training caption of a two-object scene names both objects, so each has a swap
+        for (long i = 0; i < 200; i++) {
+            Scene t = SyntheticScenes.scene(Split.TRAIN, i, 2);
+            Obj a = t.objects().get(0), b = t.objects().get(1);
+            String caption = SyntheticScenes.caption(t, new Random(i));
+            var swapped = SyntheticScenes.swapColours(caption, t);
+            assertEquals(a.colour() != b.colour() && a.shape() != b.shape(), swapped.isPresent(), caption);
+            swapped.ifPresent(w -> assertTrue(w.contains(b.colour().word() + " " + a.shape().word())
+                    && w.contains(a.colour().word() + " " + b.shape().word()), caption + " -> " + w));
+        }
+        // nothing to exchange: one object, equal colours, equal shapes, or a caption that does not name the pairs
+        Scene one = new Scene(Scene.Background.WHITE, java.util.List.of(star), null);
+        assertTrue(SyntheticScenes.swapColours("a red star", one).isEmpty());
+        Obj redSquare = new Obj(ShapeKind.SQUARE, Colour.RED, Scene.Size.LARGE, 44, 30, 14);
+        assertTrue(SyntheticScenes.swapColours("a red star left of a red square",
+                new Scene(Scene.Background.WHITE, java.util.List.of(star, redSquare), Scene.Relation.LEFT_OF)).isEmpty());
+        Obj orangeStar = new Obj(ShapeKind.STAR, Colour.ORANGE, Scene.Size.LARGE, 44, 30, 14);
+        assertTrue(SyntheticScenes.swapColours("a red star left of an orange star",
+                new Scene(Scene.Background.WHITE, java.util.List.of(star, orangeStar), Scene.Relation.LEFT_OF)).isEmpty());
+        assertTrue(SyntheticScenes.swapColours("two shapes", s).isEmpty());
+    }
 }

@@ -70,6 +70,38 @@ class TasksTest {
     }
 
     @Test
+    void theBindingTermIsTheMarginWhenTheDenoiserIgnoresTheCaption() throws IOException {
+        double margin = 0.3, weight = 0.5;
+        float plain = bindingLoss(new TrainConfig.Binding(0, margin, 1000, 4), null);
+        Map<String, Double> sums = new java.util.HashMap<>();
+        float withTerm = bindingLoss(new TrainConfig.Binding(weight, margin, 1000, 4), sums);
+        // the swapped caption changes nothing, so MSE_swapped = MSE_true and relu((1 + m) MSE − MSE) / MSE = m
+        assertEquals(margin, sums.get("binding_loss"), 1e-5);
+        assertEquals(plain + weight * margin, withTerm, 1e-5);
+        // no sample was drawn below timestep 1 (or, if one was, the term would show in the sum)
+        Map<String, Double> none = new java.util.HashMap<>();
+        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 1, 4), none), 1e-7);
+        assertEquals(0.0, none.get("binding_loss"));
+        assertThrows(IllegalArgumentException.class, () -> bindingLoss(new TrainConfig.Binding(weight, -1, 1000, 4), null));
+    }
+
+    /** The loss of a caption-blind tiny denoiser on the first batch of four two-object scenes, with the binding term given. */
+    private static float bindingLoss(TrainConfig.Binding binding, Map<String, Double> sums) throws IOException {
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN,
+                     new SyntheticScenes.CountMix(0, 1, 0)), 4, 1, 11)) {
+            TinyDenoiser net = new TinyDenoiser();
+            net.initialize(m, 0.2f, 3);
+            CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
+            DiffusionTask task = new DiffusionTask((x, t, c) -> Ops.silu(net.conv.forward(x)), TasksTest::pool, cache::encode, loader,
+                    NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.0, 5).withBindingLoss(binding);
+            float loss = task.loss(m, 0, new Random(4)).getFloat();
+            if (sums != null) sums.putAll(task.takeTermSums());
+            return loss;
+        }
+    }
+
+    @Test
     void warmingTheCaptionCacheEncodesEachNewCaptionOnceInBatchesAndChangesNoValue() {
         List<List<String>> calls = new ArrayList<>();
         CaptionCache cache = new CaptionCache((c, mm) -> { calls.add(List.copyOf(c)); return fakeText(c, mm); }, 100);
