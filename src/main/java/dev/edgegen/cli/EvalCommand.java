@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.edgegen.data.SyntheticScenes;
+import dev.edgegen.eval.BindingGap;
 import dev.edgegen.eval.Evaluation;
 import dev.edgegen.eval.PromptFollowing;
 import dev.edgegen.eval.PromptSets;
@@ -69,6 +71,11 @@ final class EvalCommand implements Callable<Integer> {
                     + "set's 100 reference scenes (PSNR, prompt following, by background), the ceiling it leaves a UNet.")
     Path autoencoder;
 
+    @Option(names = "--binding",
+            description = "Instead of sampling images, measure the binding gap (BindingGap): how much worse the UNet denoises "
+                    + "two-object scenes of held-out-2 and val when the prompt's colour words are exchanged; --prompts-per-set scenes per set. Seconds, not minutes.")
+    boolean binding;
+
     @Option(names = {"-o", "--output"}, defaultValue = "eval", paramLabel = "PREFIX",
             description = "Output prefix (default: ${DEFAULT-VALUE} → eval.json, eval.md, eval-<set>.png).")
     String output;
@@ -96,6 +103,7 @@ final class EvalCommand implements Callable<Integer> {
         if (prefix.getParent() != null) Files.createDirectories(prefix.getParent());
         ObjectMapper json = new ObjectMapper().setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
         if (autoencoder != null) return autoencoderOnly(sets, home, prefix, json);
+        if (binding) return bindingOnly(sets, prefix, json);
         Path model = modelOption.resolve();
         ObjectNode report = json.createObjectNode();
         report.put("model", model.toString()).put("sampler", sampler).put("steps", steps).put("seed", seed)
@@ -206,6 +214,42 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         if (results.isEmpty()) throw new IllegalArgumentException("--autoencoder judges synthetic sets only; use --prompts held-out, held-out-1, held-out-2 or val");
+        writeReport(prefix, json, report, md);
+        return 0;
+    }
+
+    private int bindingOnly(List<Evaluation.PromptSet> sets, Path prefix, ObjectMapper json) throws Exception {
+        List<SyntheticScenes.Split> splits = new ArrayList<>();
+        for (Evaluation.PromptSet set : sets) {
+            if (set == Evaluation.PromptSet.HELD_OUT_2) splits.add(SyntheticScenes.Split.HELD_OUT);
+            if (set == Evaluation.PromptSet.VAL) splits.add(SyntheticScenes.Split.VAL);
+        }
+        if (splits.isEmpty()) throw new IllegalArgumentException("--binding needs two-object scenes: use --prompts held-out-2, val or both");
+        Path model = modelOption.resolve();
+        ObjectNode report = json.createObjectNode();
+        report.put("model", model.toString()).put("seed", seed)
+                .put("gap", "mean over scenes of (MSE_swapped - MSE_true) / MSE_true, the UNet's epsilon MSE from the same noisy latent "
+                        + "with the scene's prompt and with its colour words exchanged")
+                .put("accuracy", "share of scenes where the true prompt denoises better");
+        ArrayNode results = report.putArray("results");
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "Model `%s`: binding gap (accuracy) of two-object scenes, "
+                + "the true prompt against the one with the colours exchanged, by timestep.%n%n| scenes |", model.getFileName()));
+        for (int t : BindingGap.TIMESTEPS) md.append(" t = ").append(t).append(" |");
+        md.append("\n|---|").append("---|".repeat(BindingGap.TIMESTEPS.length)).append("\n");
+        try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root)) {
+            for (SyntheticScenes.Split split : splits) {
+                BindingGap.Result r;
+                String name = split == SyntheticScenes.Split.VAL ? "val, 2 objects (seen pairs)" : "held-out-2 (first pair held out)";
+                try (ProgressBar bar = new ProgressBar(System.err, "binding " + split.name().toLowerCase(Locale.ROOT), promptsPerSet)) {
+                    r = BindingGap.measure(sd, split, promptsPerSet, 8, seed, n -> bar.step(n, ""));
+                }
+                results.add(json.valueToTree(r));
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %s, %d |", name, r.scenes()));
+                for (int q = 0; q < r.timesteps().length; q++) line.append(String.format(Locale.ROOT, " %.3f (%.2f) |", r.gap()[q], r.accuracy()[q]));
+                md.append(line).append("\n");
+                System.out.println(line);
+            }
+        }
         writeReport(prefix, json, report, md);
         return 0;
     }
