@@ -25,7 +25,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -81,6 +83,15 @@ final class TrainCommand implements Callable<Integer> {
             @Override public NDArray decode(NDArray latents) { return vae.decode(latents); }
         }, loader, cfg.loss().klWeight(), cfg.loss().mseWeight(), cfg.loss().posteriorNoise());
         return new Trainer(vae, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
+    }
+
+    /** The colour-swapped captions the binding term will ask for, one per pool sample that has one. */
+    private static List<String> swappedCaptions(LatentPool pool) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < pool.size(); i++) {
+            DiffusionTask.swappedCaption(pool.captions().get(i), pool.scenes().get(i)).ifPresent(out::add);
+        }
+        return out;
     }
 
     /**
@@ -139,6 +150,7 @@ final class TrainCommand implements Callable<Integer> {
         if (pool != null) {
             try (Autocast.Scope precision = cfg.trainer().precision().scope()) {   // as the steps would encode them
                 captions.warm(pool.captions(), 256, m, System.err);
+                if (cfg.diffusion().binding().weight() > 0) captions.warm(swappedCaptions(pool), 256, m, System.err);
             }
         }
         Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,

@@ -63,7 +63,7 @@ public final class DiffusionTask implements Trainer.Task {
     private double attentionWeight;
     private double objectWeight;
     private int objectWeightMaxT;                                   // the weight applies at timesteps t < this
-    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 1, 1);
+    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 1, 1, 0);
     private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
     private final DoubleAdder bindingSum = new DoubleAdder();       // the binding term, likewise
 
@@ -132,17 +132,17 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     /**
-     * Adds β · the colour-binding hinge: for up to {@code samples} samples of a step (in proportion per worker) that show
-     * two synthetic objects of different colours and shapes, have their caption and were drawn below timestep
-     * {@code maxT}, the UNet also predicts from the same noisy latent with the caption whose colour words are exchanged
-     * ({@link SyntheticScenes#swapColours}), and the term is mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true
+     * Adds β · the colour-binding hinge from step {@code startStep} on: for up to {@code samples} samples of a step (in
+     * proportion per worker) that show two synthetic objects of different colours and shapes, have their caption and
+     * were drawn below timestep {@code maxT}, the UNet also predicts from the same noisy latent with the caption whose
+     * colour words are exchanged ({@link #swappedCaption}), in the same call, and the term is mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true
      * (MSE_true without gradient in the denominator): zero once the wrong binding denoises worse by the margin, like a
      * hinge on the model as a classifier of the two captions (Li et al. 2023, "Your diffusion model is secretly a
      * zero-shot classifier"). Swaps that would name a held-out colour+shape pair are skipped, so those pairs stay out
      * of training entirely. Weight 0 turns it off. Call before training.
      */
     public DiffusionTask withBindingLoss(TrainConfig.Binding binding) {
-        if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.maxT() < 1 || binding.samples() < 1) {
+        if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.maxT() < 1 || binding.samples() < 1 || binding.startStep() < 0) {
             throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, max_t >= 1, samples >= 1; got " + binding);
         }
         this.binding = binding;
@@ -174,7 +174,7 @@ public final class DiffusionTask implements Trainer.Task {
     public NDArray loss(NDManager scope, long step, Random rng) {
         Draw batch = draw();
         List<String> captions = dropCaptions(batch.captions(), rng);
-        return loss(scope, batch, 0, captions.size(), captions, 1, rng);
+        return loss(scope, batch, 0, captions.size(), captions, 1, step, rng);
     }
 
     /**
@@ -193,7 +193,7 @@ public final class DiffusionTask implements Trainer.Task {
             List<String> sliceCaptions = captions.subList(from, to);
             Random sliceRng = new Random(rng.nextLong());
             float share = (to - from) / (float) b;
-            out.add(partScope -> loss(partScope, batch, from, to, sliceCaptions, share, sliceRng).mul(share));
+            out.add(partScope -> loss(partScope, batch, from, to, sliceCaptions, share, step, sliceRng).mul(share));
         }
         return out;
     }
@@ -206,9 +206,10 @@ public final class DiffusionTask implements Trainer.Task {
 
     /**
      * Mean loss of samples [from, to) of {@code batch} with {@code captions} (theirs, after dropout); {@code share} of
-     * the step's batch, the weight of this slice's attention term in the logged mean.
+     * the step's batch, the weight of this slice's terms in the logged means. With the binding term on (from its start
+     * step), the samples it picks go through the same UNet call a second time with their colour-swapped captions.
      */
-    private NDArray loss(NDManager scope, Draw batch, int from, int to, List<String> captions, float share, Random rng) {
+    private NDArray loss(NDManager scope, Draw batch, int from, int to, List<String> captions, float share, long step, Random rng) {
         NDArray x0 = batch.latents(scope, from, to, rng).stopGradient();                      // (B, C, h, w)
         NDArray ctx = text.encode(captions, scope).stopGradient();                            // (B, L, D)
         int b = captions.size();
@@ -223,65 +224,89 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, t);
         AttentionLoss.Targets targets = attentionLoss == null ? null
                 : attentionLoss.targets(captions, batch.scenes() == null ? null : batch.scenes().subList(from, to));
-        NDArray out;
+        Swaps swaps = binding.weight() > 0 && step >= binding.startStep() ? swaps(batch, from, captions, share, t) : Swaps.NONE;
+        NDArray input = noisy, steps = scope.create(tf, new Shape(b)), context = ctx;
+        if (swaps.count() > 0) {                                                             // B + k samples in one call
+            NDIndex rows = new NDIndex("{}", scope.create(swaps.rows()));
+            input = noisy.concat(noisy.get(rows), 0);
+            steps = steps.concat(steps.get(rows), 0);
+            context = ctx.concat(text.encode(swaps.captions(), scope).stopGradient(), 0);
+        }
+        NDArray all;
         List<NDArray> maps = null;
         if (targets == null || targets.isEmpty()) {
-            out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
+            all = denoiser.predict(input, steps, context);
         } else {
             try (AttentionMaps recorder = AttentionMaps.record(scope)) {
-                out = denoiser.predict(noisy, scope.create(tf, new Shape(b)), ctx);
-                maps = recorder.maps();                                                      // each (B, N, M)
+                all = denoiser.predict(input, steps, context);
+                maps = new ArrayList<>();
+                for (NDArray map : recorder.maps()) maps.add(swaps.count() > 0 ? map.get("0:" + b) : map);   // each (B, N, M)
             }
         }
-        NDArray bind = binding.weight() > 0 ? bindingTerm(scope, batch, from, to, captions, share, t, tf, noisy, target, out) : null;
+        NDArray out = swaps.count() > 0 ? all.get("0:" + b) : all;                           // (B, C, h, w)
         NDArray se = out.sub(target).square();                                               // (B, C, h, w)
         if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), t, se.getShape()));
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
-        if (bind != null) loss = loss.add(bind.mul((float) binding.weight()));
+        if (swaps.count() > 0) {
+            NDArray hinge = bindingHinge(scope, swaps, out, all.get(b + ":"), target);
+            bindingSum.add(hinge.getFloat() * share);
+            loss = loss.add(hinge.mul((float) binding.weight()));
+        }
         if (maps == null) return loss;
         NDArray attention = attentionLoss.loss(maps, targets);
         attentionSum.add(attention.getFloat() * share);
         return loss.add(attention.mul((float) attentionWeight));
     }
 
+    /** Rows of a slice the binding term picked and their colour-swapped captions. */
+    private record Swaps(long[] rows, List<String> captions) {
+        static final Swaps NONE = new Swaps(new long[0], List.of());
+
+        int count() { return rows.length; }
+    }
+
     /**
-     * The binding hinge of this slice's eligible samples (see {@link #withBindingLoss}), a scalar, or null when none is
-     * eligible. {@code noisy}, {@code target}, {@code out}: the slice's (B, C, h, w) noisy latents, targets and predictions.
+     * Up to the slice's share of {@code binding_samples} rows, in order, that have their caption, were drawn below
+     * {@code binding_max_t} and have a {@link #swappedCaption}.
      */
-    private NDArray bindingTerm(NDManager scope, Draw batch, int from, int to, List<String> captions, float share, int[] t, float[] tf,
-                                NDArray noisy, NDArray target, NDArray out) {
-        List<Scene> scenes = batch.scenes() == null ? null : batch.scenes().subList(from, to);
-        if (scenes == null) return null;
+    private Swaps swaps(Draw batch, int from, List<String> captions, float share, int[] t) {
+        if (batch.scenes() == null) return Swaps.NONE;
         int cap = Math.max(1, Math.round(binding.samples() * share));
-        List<Integer> picked = new ArrayList<>();
+        List<Long> rows = new ArrayList<>();
         List<String> swapped = new ArrayList<>();
-        for (int i = 0; i < captions.size() && picked.size() < cap; i++) {
-            Scene s = scenes.get(i);
-            if (s == null || captions.get(i).isEmpty() || t[i] >= binding.maxT() || namesHeldOutWhenSwapped(s)) continue;
-            Optional<String> sw = SyntheticScenes.swapColours(captions.get(i), s);
+        for (int i = 0; i < captions.size() && rows.size() < cap; i++) {
+            if (captions.get(i).isEmpty() || t[i] >= binding.maxT()) continue;
+            Optional<String> sw = swappedCaption(captions.get(i), batch.scenes().get(from + i));
             if (sw.isEmpty()) continue;
-            picked.add(i);
+            rows.add((long) i);
             swapped.add(sw.get());
         }
-        if (picked.isEmpty()) return null;
-        int k = picked.size();
-        long[] idx = new long[k];
-        float[] tk = new float[k];
-        for (int j = 0; j < k; j++) {
-            idx[j] = picked.get(j);
-            tk[j] = tf[picked.get(j)];
-        }
-        NDIndex rows = new NDIndex("{}", scope.create(idx));
+        return new Swaps(rows.stream().mapToLong(Long::longValue).toArray(), swapped);
+    }
+
+    /**
+     * mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true over the picked rows, MSE_true without gradient in the
+     * denominator; {@code out} (B, C, h, w) the slice's predictions, {@code swapped} (k, C, h, w) those from the swapped captions.
+     */
+    private NDArray bindingHinge(NDManager scope, Swaps swaps, NDArray out, NDArray swapped, NDArray target) {
+        int k = swaps.count();
+        NDIndex rows = new NDIndex("{}", scope.create(swaps.rows()));
         NDArray targetK = target.get(rows);                                                   // (k, C, h, w)
-        NDArray ctxSwapped = text.encode(swapped, scope).stopGradient();                     // (k, L, D)
-        NDArray outSwapped = denoiser.predict(noisy.get(rows), scope.create(tk, new Shape(k)), ctxSwapped);
         NDArray mseTrue = out.get(rows).sub(targetK).square().reshape(k, -1).mean(new int[] {1});       // (k)
-        NDArray mseSwapped = outSwapped.sub(targetK).square().reshape(k, -1).mean(new int[] {1});       // (k)
-        NDArray hinge = mseTrue.mul((float) (1 + binding.margin())).sub(mseSwapped)
+        NDArray mseSwapped = swapped.sub(targetK).square().reshape(k, -1).mean(new int[] {1});           // (k)
+        return mseTrue.mul((float) (1 + binding.margin())).sub(mseSwapped)
                 .div(mseTrue.stopGradient().maximum(1e-8f)).maximum(0f).mean();
-        bindingSum.add(hinge.getFloat() * share);
-        return hinge;
+    }
+
+    /**
+     * The caption the binding term contrasts with {@code caption} of {@code scene}: its two objects' colour words
+     * exchanged ({@link SyntheticScenes#swapColours}); empty when there is none or when it would name a held-out
+     * colour+shape pair, so that those pairs stay out of training entirely.
+     */
+    public static Optional<String> swappedCaption(String caption, Scene scene) {
+        if (scene == null || namesHeldOutWhenSwapped(scene)) return Optional.empty();
+        return SyntheticScenes.swapColours(caption, scene);
     }
 
     /** True when exchanging the two objects' colours would make a held-out colour+shape pair. */

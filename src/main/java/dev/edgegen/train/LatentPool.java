@@ -139,6 +139,9 @@ public final class LatentPool {
     /** The samples' captions, in pool order (read-only). */
     public List<String> captions() { return Collections.unmodifiableList(Arrays.asList(captions)); }
 
+    /** The samples' scenes (null entries: not synthetic), in pool order (read-only). */
+    public List<Scene> scenes() { return Collections.unmodifiableList(Arrays.asList(scenes)); }
+
     /** Samples handed out so far. */
     public synchronized long position() { return position; }
 
