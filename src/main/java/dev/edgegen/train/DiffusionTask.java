@@ -63,7 +63,7 @@ public final class DiffusionTask implements Trainer.Task {
     private double attentionWeight;
     private double objectWeight;
     private int objectWeightMaxT;                                   // the weight applies at timesteps t < this
-    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 1, 1, 0);
+    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 0, 1, 1, 0);
     private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
     private final DoubleAdder bindingSum = new DoubleAdder();       // the binding term, likewise
 
@@ -134,7 +134,7 @@ public final class DiffusionTask implements Trainer.Task {
     /**
      * Adds β · the colour-binding hinge from step {@code startStep} on: for up to {@code samples} samples of a step (in
      * proportion per worker) that show two synthetic objects of different colours and shapes, have their caption and
-     * were drawn below timestep {@code maxT}, the UNet also predicts from the same noisy latent with the caption whose
+     * were drawn at a timestep in [{@code minT}, {@code maxT}), the UNet also predicts from the same noisy latent with the caption whose
      * colour words are exchanged ({@link #swappedCaption}), in the same call, and the term is mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true
      * (MSE_true without gradient in the denominator): zero once the wrong binding denoises worse by the margin, like a
      * hinge on the model as a classifier of the two captions (Li et al. 2023, "Your diffusion model is secretly a
@@ -142,7 +142,7 @@ public final class DiffusionTask implements Trainer.Task {
      * of training entirely. Weight 0 turns it off. Call before training.
      */
     public DiffusionTask withBindingLoss(TrainConfig.Binding binding) {
-        if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.maxT() < 1 || binding.samples() < 1 || binding.startStep() < 0) {
+        if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.minT() < 0 || binding.maxT() <= binding.minT() || binding.samples() < 1 || binding.startStep() < 0) {
             throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, max_t >= 1, samples >= 1; got " + binding);
         }
         this.binding = binding;
@@ -268,7 +268,7 @@ public final class DiffusionTask implements Trainer.Task {
 
     /**
      * Up to the slice's share of {@code binding_samples} rows, in order, that have their caption, were drawn below
-     * {@code binding_max_t} and have a {@link #swappedCaption}.
+     * timesteps [{@code binding_min_t}, {@code binding_max_t}) and have a {@link #swappedCaption}.
      */
     private Swaps swaps(Draw batch, int from, List<String> captions, float share, int[] t) {
         if (batch.scenes() == null) return Swaps.NONE;
@@ -276,7 +276,7 @@ public final class DiffusionTask implements Trainer.Task {
         List<Long> rows = new ArrayList<>();
         List<String> swapped = new ArrayList<>();
         for (int i = 0; i < captions.size() && rows.size() < cap; i++) {
-            if (captions.get(i).isEmpty() || t[i] >= binding.maxT()) continue;
+            if (captions.get(i).isEmpty() || t[i] < binding.minT() || t[i] >= binding.maxT()) continue;
             Optional<String> sw = swappedCaption(captions.get(i), batch.scenes().get(from + i));
             if (sw.isEmpty()) continue;
             rows.add((long) i);

@@ -50,7 +50,8 @@ import java.util.Set;
  *                 "object_weight_max_t": 1000,          // ... only for samples at timesteps below this (default: all)
  *                 "binding_loss": 0,                    // β > 0: + β · hinge that the colour-swapped caption fits worse (DiffusionTask)
  *                 "binding_margin": 1.0,                // ... by this relative margin of the MSE
- *                 "binding_max_t": 700,                 // ... on samples drawn below this timestep
+ *                 "binding_min_t": 0,                   // ... on samples drawn at or above this timestep
+ *                 "binding_max_t": 700,                 // ... and below this one
  *                 "binding_samples": 8,                 // ... at most this many per step (each is one more sample in the UNet call)
  *                 "binding_start_step": 0},             // ... from this step on
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
@@ -112,9 +113,9 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
 
     /**
      * The colour-binding term of {@link DiffusionTask#withBindingLoss}: weight β (0 = off), relative margin, the
-     * timesteps it applies below, how many samples of a step are also run with swapped captions and the step it starts at.
+     * timesteps it applies to [minT, maxT), how many samples of a step are also run with swapped captions and the step it starts at.
      */
-    public record Binding(double weight, double margin, int maxT, int samples, long startStep) {}
+    public record Binding(double weight, double margin, int minT, int maxT, int samples, long startStep) {}
 
     /**
      * The noise schedule and objective of a UNet run. With {@code rescaleBetasZeroSnr} the betas are rescaled to zero
@@ -138,6 +139,9 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             if (binding.maxT() < 1 || binding.maxT() > trainTimesteps) {
                 throw new IllegalArgumentException("diffusion.binding_max_t must be in [1, train_timesteps = " + trainTimesteps
                         + "], got " + binding.maxT());
+            }
+            if (binding.minT() < 0 || binding.minT() >= binding.maxT()) {
+                throw new IllegalArgumentException("diffusion.binding_min_t must be in [0, binding_max_t = " + binding.maxT() + "), got " + binding.minT());
             }
             if (binding.samples() < 1) throw new IllegalArgumentException("diffusion.binding_samples must be >= 1, got " + binding.samples());
             if (binding.startStep() < 0) throw new IllegalArgumentException("diffusion.binding_start_step must be >= 0, got " + binding.startStep());
@@ -174,7 +178,8 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                     (int) integer(df, "max_tokens", 24), num(df, "min_snr_gamma", 0), zsnr.asBoolean(false),
                     num(df, "attention_loss", 0), num(df, "object_weight", 0),
                     (int) integer(df, "object_weight_max_t", integer(df, "train_timesteps", 1000)),
-                    new Binding(num(df, "binding_loss", 0), num(df, "binding_margin", 1.0), (int) integer(df, "binding_max_t", 700),
+                    new Binding(num(df, "binding_loss", 0), num(df, "binding_margin", 1.0),
+                            (int) integer(df, "binding_min_t", 0), (int) integer(df, "binding_max_t", 700),
                             (int) integer(df, "binding_samples", 8), integer(df, "binding_start_step", 0)));
         }
 
@@ -215,7 +220,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             "weight_decay", "clip_norm", "ema_decay", "checkpoint_every", "log_every", "precision", "workers");
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr", "attention_loss",
-            "object_weight", "object_weight_max_t", "binding_loss", "binding_margin", "binding_max_t", "binding_samples",
+            "object_weight", "object_weight_max_t", "binding_loss", "binding_margin", "binding_min_t", "binding_max_t", "binding_samples",
             "binding_start_step");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 

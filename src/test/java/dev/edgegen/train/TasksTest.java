@@ -72,20 +72,20 @@ class TasksTest {
     @Test
     void theBindingTermIsTheMarginWhenTheDenoiserIgnoresTheCaption() throws IOException {
         double margin = 0.3, weight = 0.5;
-        float plain = bindingLoss(new TrainConfig.Binding(0, margin, 1000, 4, 0), null);
+        float plain = bindingLoss(new TrainConfig.Binding(0, margin, 0, 1000, 4, 0), null);
         Map<String, Double> sums = new java.util.HashMap<>();
-        float withTerm = bindingLoss(new TrainConfig.Binding(weight, margin, 1000, 4, 0), sums);
+        float withTerm = bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 0), sums);
         // the swapped caption changes nothing, so MSE_swapped = MSE_true and relu((1 + m) MSE − MSE) / MSE = m
         assertEquals(margin, sums.get("binding_loss"), 1e-5);
         assertEquals(plain + weight * margin, withTerm, 1e-5);
         // no sample was drawn below timestep 1 (or, if one was, the term would show in the sum)
         Map<String, Double> none = new java.util.HashMap<>();
-        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 1, 4, 0), none), 1e-7);
+        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1, 4, 0), none), 1e-7);
         assertEquals(0.0, none.get("binding_loss"));
         none.clear();
-        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 1000, 4, 1), none), 1e-7, "step 0 is before the start");
+        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 1), none), 1e-7, "step 0 is before the start");
         assertEquals(0.0, none.get("binding_loss"));
-        assertThrows(IllegalArgumentException.class, () -> bindingLoss(new TrainConfig.Binding(weight, -1, 1000, 4, 0), null));
+        assertThrows(IllegalArgumentException.class, () -> bindingLoss(new TrainConfig.Binding(weight, -1, 0, 1000, 4, 0), null));
     }
 
     /** The loss of a caption-blind tiny denoiser on the first batch of four two-object scenes, with the binding term given. */
