@@ -72,8 +72,9 @@ final class EvalCommand implements Callable<Integer> {
     Path autoencoder;
 
     @Option(names = "--binding",
-            description = "Instead of sampling images, measure the binding gap (BindingGap): how much worse the UNet denoises "
-                    + "two-object scenes of held-out-2 and val when the prompt's colour words are exchanged; --prompts-per-set scenes per set. Seconds, not minutes.")
+            description = "Instead of sampling images, measure the binding gap (BindingGap): how much worse the UNet "
+                    + "denoises two-object scenes of held-out-2 and val when the prompt's colour words are exchanged; "
+                    + "--prompts-per-set scenes per set. Seconds, not minutes.")
     boolean binding;
 
     @Option(names = {"-o", "--output"}, defaultValue = "eval", paramLabel = "PREFIX",
@@ -102,6 +103,9 @@ final class EvalCommand implements Callable<Integer> {
         Path prefix = Path.of(output).toAbsolutePath();
         if (prefix.getParent() != null) Files.createDirectories(prefix.getParent());
         ObjectMapper json = new ObjectMapper().setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+        if (autoencoder != null && binding) {
+            throw new IllegalArgumentException("--autoencoder and --binding are exclusive: one judges a run's autoencoder, the other a model's UNet");
+        }
         if (autoencoder != null) return autoencoderOnly(sets, home, prefix, json);
         if (binding) return bindingOnly(sets, prefix, json);
         Path model = modelOption.resolve();

@@ -11,8 +11,8 @@ import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.nn.AttentionMaps;
 import dev.edgegen.tensor.Randn;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -134,16 +134,19 @@ public final class DiffusionTask implements Trainer.Task {
     /**
      * Adds β · the colour-binding hinge from step {@code startStep} on: for up to {@code samples} samples of a step (in
      * proportion per worker) that show two synthetic objects of different colours and shapes, have their caption and
-     * were drawn at a timestep in [{@code minT}, {@code maxT}), the UNet also predicts from the same noisy latent with the caption whose
-     * colour words are exchanged ({@link #swappedCaption}), in the same call, and the term is mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true
-     * (MSE_true without gradient in the denominator): zero once the wrong binding denoises worse by the margin, like a
-     * hinge on the model as a classifier of the two captions (Li et al. 2023, "Your diffusion model is secretly a
-     * zero-shot classifier"). Swaps that would name a held-out colour+shape pair are skipped, so those pairs stay out
-     * of training entirely. Weight 0 turns it off. Call before training.
+     * were drawn at a timestep in [{@code minT}, {@code maxT}), the UNet also predicts, in the same call, from the same
+     * noisy latent with the caption whose colour words are exchanged ({@link #swappedCaption}). The term is
+     * mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true (MSE_true without gradient in the denominator): zero
+     * once the wrong binding denoises worse by the margin, a hinge on the model as a classifier of the two captions
+     * (Li et al. 2023, "Your diffusion model is secretly a zero-shot classifier"). Swaps that would name a held-out
+     * colour+shape pair are skipped, so those pairs stay out of training entirely. Weight 0 turns it off. Call before
+     * training.
      */
     public DiffusionTask withBindingLoss(TrainConfig.Binding binding) {
-        if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.minT() < 0 || binding.maxT() <= binding.minT() || binding.samples() < 1 || binding.startStep() < 0) {
-            throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, max_t >= 1, samples >= 1; got " + binding);
+        if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.minT() < 0 || binding.maxT() <= binding.minT()
+                || binding.samples() < 1 || binding.startStep() < 0) {
+            throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, 0 <= min_t < max_t, samples >= 1 "
+                    + "and start step >= 0; got " + binding);
         }
         this.binding = binding;
         return this;
@@ -267,8 +270,8 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     /**
-     * Up to the slice's share of {@code binding_samples} rows, in order, that have their caption, were drawn below
-     * timesteps [{@code binding_min_t}, {@code binding_max_t}) and have a {@link #swappedCaption}.
+     * Up to the slice's share of {@code binding_samples} rows, in order, that have their caption, were drawn at a
+     * timestep in [{@code binding_min_t}, {@code binding_max_t}) and have a {@link #swappedCaption}.
      */
     private Swaps swaps(Draw batch, int from, List<String> captions, float share, int[] t) {
         if (batch.scenes() == null) return Swaps.NONE;
