@@ -3,6 +3,7 @@ package dev.edgegen.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.Scene;
 import dev.edgegen.tensor.Autocast;
 import dev.edgegen.text.MiniLmTextEncoder;
 import dev.edgegen.train.AttentionLoss;
@@ -87,10 +88,9 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The colour-swapped captions the binding term will ask for, one per pool sample that has one. */
     private static List<String> swappedCaptions(LatentPool pool) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < pool.size(); i++) {
-            DiffusionTask.swappedCaption(pool.captions().get(i), pool.scenes().get(i)).ifPresent(out::add);
-        }
+        List<String> out = new ArrayList<>(), captions = pool.captions();
+        List<Scene> scenes = pool.scenes();
+        for (int i = 0; i < pool.size(); i++) DiffusionTask.swappedCaption(captions.get(i), scenes.get(i)).ifPresent(out::add);
         return out;
     }
 

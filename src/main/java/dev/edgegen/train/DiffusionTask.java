@@ -228,9 +228,10 @@ public final class DiffusionTask implements Trainer.Task {
         AttentionLoss.Targets targets = attentionLoss == null ? null
                 : attentionLoss.targets(captions, batch.scenes() == null ? null : batch.scenes().subList(from, to));
         Swaps swaps = binding.weight() > 0 && step >= binding.startStep() ? swaps(batch, from, captions, share, t) : Swaps.NONE;
+        boolean paired = swaps.count() > 0;
+        NDIndex rows = paired ? new NDIndex("{}", scope.create(swaps.rows())) : null;
         NDArray input = noisy, steps = scope.create(tf, new Shape(b)), context = ctx;
-        if (swaps.count() > 0) {                                                             // B + k samples in one call
-            NDIndex rows = new NDIndex("{}", scope.create(swaps.rows()));
+        if (paired) {                                                                        // B + k samples in one call
             input = noisy.concat(noisy.get(rows), 0);
             steps = steps.concat(steps.get(rows), 0);
             context = ctx.concat(text.encode(swaps.captions(), scope).stopGradient(), 0);
@@ -243,16 +244,17 @@ public final class DiffusionTask implements Trainer.Task {
             try (AttentionMaps recorder = AttentionMaps.record(scope)) {
                 all = denoiser.predict(input, steps, context);
                 maps = new ArrayList<>();
-                for (NDArray map : recorder.maps()) maps.add(swaps.count() > 0 ? map.get("0:" + b) : map);   // each (B, N, M)
+                for (NDArray map : recorder.maps()) maps.add(paired ? map.get("0:" + b) : map);   // each (B, N, M)
             }
         }
-        NDArray out = swaps.count() > 0 ? all.get("0:" + b) : all;                           // (B, C, h, w)
-        NDArray se = out.sub(target).square();                                               // (B, C, h, w)
+        NDArray out = paired ? all.get("0:" + b) : all;                                      // (B, C, h, w)
+        NDArray squaredError = out.sub(target).square();                                     // (B, C, h, w)
+        NDArray se = squaredError;
         if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), t, se.getShape()));
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
-        if (swaps.count() > 0) {
-            NDArray hinge = bindingHinge(scope, swaps, out, all.get(b + ":"), target);
+        if (paired) {
+            NDArray hinge = bindingHinge(rows, swaps.count(), squaredError, all.get(b + ":"), target);
             bindingSum.add(hinge.getFloat() * share);
             loss = loss.add(hinge.mul((float) binding.weight()));
         }
@@ -289,15 +291,13 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     /**
-     * mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true over the picked rows, MSE_true without gradient in the
-     * denominator; {@code out} (B, C, h, w) the slice's predictions, {@code swapped} (k, C, h, w) those from the swapped captions.
+     * mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true over the k picked {@code rows}, MSE_true without
+     * gradient in the denominator; {@code squaredError} (B, C, h, w) that of the slice's predictions, {@code swapped}
+     * (k, C, h, w) the predictions from the swapped captions.
      */
-    private NDArray bindingHinge(NDManager scope, Swaps swaps, NDArray out, NDArray swapped, NDArray target) {
-        int k = swaps.count();
-        NDIndex rows = new NDIndex("{}", scope.create(swaps.rows()));
-        NDArray targetK = target.get(rows);                                                   // (k, C, h, w)
-        NDArray mseTrue = out.get(rows).sub(targetK).square().reshape(k, -1).mean(new int[] {1});       // (k)
-        NDArray mseSwapped = swapped.sub(targetK).square().reshape(k, -1).mean(new int[] {1});           // (k)
+    private NDArray bindingHinge(NDIndex rows, int k, NDArray squaredError, NDArray swapped, NDArray target) {
+        NDArray mseTrue = squaredError.get(rows).reshape(k, -1).mean(new int[] {1});                 // (k)
+        NDArray mseSwapped = swapped.sub(target.get(rows)).square().reshape(k, -1).mean(new int[] {1});   // (k)
         return mseTrue.mul((float) (1 + binding.margin())).sub(mseSwapped)
                 .div(mseTrue.stopGradient().maximum(1e-8f)).maximum(0f).mean();
     }
