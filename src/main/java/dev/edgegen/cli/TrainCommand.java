@@ -146,7 +146,7 @@ final class TrainCommand implements Callable<Integer> {
                 pool.save(cache, key, m);
             }
         }
-        // a pool's captions are a fixed set: keep them all encoded, with room for their colour-swapped versions
+        // a pool's captions are a fixed set: keep them all encoded, with room for their negative captions
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, 2 * poolSize + 4096));
         if (pool != null) {
             try (Autocast.Scope precision = cfg.trainer().precision().scope()) {   // as the steps would encode them

@@ -19,8 +19,8 @@ import java.util.function.IntConsumer;
  * How much a model's denoising depends on which colour goes with which shape, without sampling an image: for
  * two-object scenes, the UNet's ε-MSE from the same noisy latent with the scene's canonical prompt and with the
  * prompt whose colour words are exchanged ({@link SyntheticScenes#swapColours}) or that binds them wrongly in another
- * way ({@link SyntheticScenes.Rebinding}), at fixed timesteps. The gap is (MSE_wrong − MSE_true) / MSE_true, averaged; the accuracy is how often the true prompt denoises better, the
- * model used as a classifier of the two prompts (Li et al. 2023, "Your diffusion model is secretly a zero-shot
+ * way ({@link SyntheticScenes.Rebinding}), at fixed timesteps. The gap is (MSE_wrong − MSE_true) / MSE_true,
+ * averaged; the accuracy is how often the true prompt denoises better, the model used as a classifier of the two prompts (Li et al. 2023, "Your diffusion model is secretly a zero-shot
  * classifier"). Measured on EdgeGen's models, a larger gap went with fewer colour swaps in sampled images.
  */
 public final class BindingGap {
@@ -48,16 +48,16 @@ public final class BindingGap {
         long index = 0;
         while (measured < count) {
             List<float[]> pixels = new ArrayList<>();
-            List<String> truth = new ArrayList<>(), swapped = new ArrayList<>();
+            List<String> truth = new ArrayList<>(), wrong = new ArrayList<>();
             while (pixels.size() < Math.min(batch, count - measured)) {
                 long i = index++;
                 Sample s = SyntheticScenes.sample(split, i, 2, new Random(i));
                 String prompt = SyntheticScenes.prompt(s.scene());
-                Optional<String> sw = SyntheticScenes.rebind(prompt, s.scene(), negative, i % 2 == 0);
-                if (sw.isEmpty()) continue;
+                Optional<String> w = SyntheticScenes.rebind(prompt, s.scene(), negative, i % 2 == 0);
+                if (w.isEmpty()) continue;
                 pixels.add(s.pixels());
                 truth.add(prompt);
-                swapped.add(sw.get());
+                wrong.add(w.get());
             }
             int b = pixels.size();
             try (NDManager scope = sd.manager().newSubManager()) {
@@ -67,7 +67,7 @@ public final class BindingGap {
                 NDArray images = scope.create(all, new Shape(b, 3, SyntheticScenes.SIZE, SyntheticScenes.SIZE));
                 NDArray latents = sd.vae.toDiffusionLatents(sd.vae.encode(images).mean());             // (B, C, h, w)
                 NDArray ctxTrue = sd.textEncoder.encode(truth, scope);                                  // (B, L, D)
-                NDArray ctxSwapped = sd.textEncoder.encode(swapped, scope);
+                NDArray ctxWrong = sd.textEncoder.encode(wrong, scope);
                 for (int q = 0; q < TIMESTEPS.length; q++) {
                     int[] t = new int[b];
                     float[] tf = new float[b];
@@ -77,10 +77,10 @@ public final class BindingGap {
                     NDArray noisy = schedule.addNoise(latents, noise, t);
                     NDArray steps = scope.create(tf, new Shape(b));
                     float[] mseTrue = mse(sd.unet.forward(noisy, steps, ctxTrue), noise, b);
-                    float[] mseSwapped = mse(sd.unet.forward(noisy, steps, ctxSwapped), noise, b);
+                    float[] mseWrong = mse(sd.unet.forward(noisy, steps, ctxWrong), noise, b);
                     for (int i = 0; i < b; i++) {
-                        gap[q] += (mseSwapped[i] - mseTrue[i]) / mseTrue[i];
-                        if (mseTrue[i] < mseSwapped[i]) wins[q]++;
+                        gap[q] += (mseWrong[i] - mseTrue[i]) / mseTrue[i];
+                        if (mseTrue[i] < mseWrong[i]) wins[q]++;
                     }
                 }
             }

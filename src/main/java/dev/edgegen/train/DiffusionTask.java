@@ -227,14 +227,14 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, t);
         AttentionLoss.Targets targets = attentionLoss == null ? null
                 : attentionLoss.targets(captions, batch.scenes() == null ? null : batch.scenes().subList(from, to));
-        Swaps swaps = binding.weight() > 0 && step >= binding.startStep() ? swaps(batch, from, captions, share, t) : Swaps.NONE;
-        boolean paired = swaps.count() > 0;
-        NDIndex rows = paired ? new NDIndex("{}", scope.create(swaps.rows())) : null;
+        Negatives negatives = binding.weight() > 0 && step >= binding.startStep() ? negatives(batch, from, captions, share, t) : Negatives.NONE;
+        boolean paired = negatives.count() > 0;
+        NDIndex rows = paired ? new NDIndex("{}", scope.create(negatives.rows())) : null;
         NDArray input = noisy, steps = scope.create(tf, new Shape(b)), context = ctx;
         if (paired) {                                                                        // B + k samples in one call
             input = noisy.concat(noisy.get(rows), 0);
             steps = steps.concat(steps.get(rows), 0);
-            context = ctx.concat(text.encode(swaps.captions(), scope).stopGradient(), 0);
+            context = ctx.concat(text.encode(negatives.captions(), scope).stopGradient(), 0);
         }
         NDArray all;
         List<NDArray> maps = null;
@@ -254,7 +254,7 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
         if (paired) {
-            NDArray hinge = bindingHinge(rows, swaps.count(), squaredError, all.get(b + ":"), target);
+            NDArray hinge = bindingHinge(rows, negatives.count(), squaredError, all.get(b + ":"), target);
             bindingSum.add(hinge.getFloat() * share);
             loss = loss.add(hinge.mul((float) binding.weight()));
         }
@@ -265,8 +265,8 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     /** Rows of a slice the binding term picked and their negative captions. */
-    private record Swaps(long[] rows, List<String> captions) {
-        static final Swaps NONE = new Swaps(new long[0], List.of());
+    private record Negatives(long[] rows, List<String> captions) {
+        static final Negatives NONE = new Negatives(new long[0], List.of());
 
         int count() { return rows.length; }
     }
@@ -275,30 +275,30 @@ public final class DiffusionTask implements Trainer.Task {
      * Up to the slice's share of {@code binding_samples} rows, in order, that have their caption, were drawn at a
      * timestep in [{@code binding_min_t}, {@code binding_max_t}) and have a {@link #negativeCaption}.
      */
-    private Swaps swaps(Draw batch, int from, List<String> captions, float share, int[] t) {
-        if (batch.scenes() == null) return Swaps.NONE;
+    private Negatives negatives(Draw batch, int from, List<String> captions, float share, int[] t) {
+        if (batch.scenes() == null) return Negatives.NONE;
         int cap = Math.max(1, Math.round(binding.samples() * share));
         List<Long> rows = new ArrayList<>();
-        List<String> swapped = new ArrayList<>();
+        List<String> wrong = new ArrayList<>();
         for (int i = 0; i < captions.size() && rows.size() < cap; i++) {
             if (captions.get(i).isEmpty() || t[i] < binding.minT() || t[i] >= binding.maxT()) continue;
-            Optional<String> sw = negativeCaption(captions.get(i), batch.scenes().get(from + i), binding.negatives());
-            if (sw.isEmpty()) continue;
+            Optional<String> n = negativeCaption(captions.get(i), batch.scenes().get(from + i), binding.negatives());
+            if (n.isEmpty()) continue;
             rows.add((long) i);
-            swapped.add(sw.get());
+            wrong.add(n.get());
         }
-        return new Swaps(rows.stream().mapToLong(Long::longValue).toArray(), swapped);
+        return new Negatives(rows.stream().mapToLong(Long::longValue).toArray(), wrong);
     }
 
     /**
-     * mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true over the k picked {@code rows}, MSE_true without
-     * gradient in the denominator; {@code squaredError} (B, C, h, w) that of the slice's predictions, {@code swapped}
-     * (k, C, h, w) the predictions from the swapped captions.
+     * mean relu((1 + margin) · MSE_true − MSE_negative) / MSE_true over the k picked {@code rows}, MSE_true without
+     * gradient in the denominator; {@code squaredError} (B, C, h, w) that of the slice's predictions, {@code negative}
+     * (k, C, h, w) the predictions from the negative captions.
      */
-    private NDArray bindingHinge(NDIndex rows, int k, NDArray squaredError, NDArray swapped, NDArray target) {
-        NDArray mseTrue = squaredError.get(rows).reshape(k, -1).mean(new int[] {1});                 // (k)
-        NDArray mseSwapped = swapped.sub(target.get(rows)).square().reshape(k, -1).mean(new int[] {1});   // (k)
-        return mseTrue.mul((float) (1 + binding.margin())).sub(mseSwapped)
+    private NDArray bindingHinge(NDIndex rows, int k, NDArray squaredError, NDArray negative, NDArray target) {
+        NDArray mseTrue = squaredError.get(rows).reshape(k, -1).mean(new int[] {1});                   // (k)
+        NDArray mseNegative = negative.sub(target.get(rows)).square().reshape(k, -1).mean(new int[] {1});   // (k)
+        return mseTrue.mul((float) (1 + binding.margin())).sub(mseNegative)
                 .div(mseTrue.stopGradient().maximum(1e-8f)).maximum(0f).mean();
     }
 
