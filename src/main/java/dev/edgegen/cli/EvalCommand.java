@@ -73,7 +73,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--binding",
             description = "Instead of sampling images, measure the binding gap (BindingGap): how much worse the UNet "
-                    + "denoises two-object scenes of held-out-2 and val when the prompt's colour words are exchanged; "
+                    + "denoises two-object scenes of held-out-2 and val when the prompt binds colours and shapes wrongly "
+                    + "(--negative); "
                     + "--prompts-per-set scenes per set. Seconds, not minutes.")
     boolean binding;
 
