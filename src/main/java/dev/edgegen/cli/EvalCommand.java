@@ -73,9 +73,15 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--binding",
             description = "Instead of sampling images, measure the binding gap (BindingGap): how much worse the UNet "
-                    + "denoises two-object scenes of held-out-2 and val when the prompt's colour words are exchanged; "
+                    + "denoises two-object scenes of held-out-2 and val when the prompt binds colours and shapes wrongly "
+                    + "(--negative); "
                     + "--prompts-per-set scenes per set. Seconds, not minutes.")
     boolean binding;
+
+    @Option(names = "--negative", defaultValue = "swap", paramLabel = "KIND",
+            description = "With --binding, the wrong prompt: swap (the colour words exchanged, default), colour_leak (both "
+                    + "objects given one object's colour) or shape_leak (one object's shape).")
+    String negative;
 
     @Option(names = {"-o", "--output"}, defaultValue = "eval", paramLabel = "PREFIX",
             description = "Output prefix (default: ${DEFAULT-VALUE} → eval.json, eval.md, eval-<set>.png).")
@@ -229,15 +235,19 @@ final class EvalCommand implements Callable<Integer> {
             if (set == Evaluation.PromptSet.VAL) splits.add(SyntheticScenes.Split.VAL);
         }
         if (splits.isEmpty()) throw new IllegalArgumentException("--binding needs two-object scenes: use --prompts held-out-2, val or both");
+        SyntheticScenes.Rebinding kind = java.util.Arrays.stream(SyntheticScenes.Rebinding.values())
+                .filter(k -> k.name().equalsIgnoreCase(negative)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("--negative must be swap, colour_leak or shape_leak, got " + negative));
         Path model = modelOption.resolve();
         ObjectNode report = json.createObjectNode();
         report.put("model", model.toString()).put("seed", seed)
-                .put("gap", "mean over scenes of (MSE_swapped - MSE_true) / MSE_true, the UNet's epsilon MSE from the same noisy latent "
-                        + "with the scene's prompt and with its colour words exchanged")
+                .put("negative", kind.name().toLowerCase(Locale.ROOT))
+                .put("gap", "mean over scenes of (MSE_wrong - MSE_true) / MSE_true, the UNet's epsilon MSE from the same noisy latent "
+                        + "with the scene's prompt and with the wrong prompt of the kind given by negative")
                 .put("accuracy", "share of scenes where the true prompt denoises better");
         ArrayNode results = report.putArray("results");
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "Model `%s`: binding gap (accuracy) of two-object scenes, "
-                + "the true prompt against the one with the colours exchanged, by timestep.%n%n| scenes |", model.getFileName()));
+                + "the true prompt against a wrong one (%s), by timestep.%n%n| scenes |", model.getFileName(), describe(kind)));
         for (int t : BindingGap.TIMESTEPS) md.append(" t = ").append(t).append(" |");
         md.append("\n|---|").append("---|".repeat(BindingGap.TIMESTEPS.length)).append("\n");
         try (NDManager root = NDManager.newBaseManager(); StableDiffusion sd = ModelLoader.load(model, root)) {
@@ -245,7 +255,7 @@ final class EvalCommand implements Callable<Integer> {
                 BindingGap.Result r;
                 String name = split == SyntheticScenes.Split.VAL ? "val, 2 objects (seen pairs)" : "held-out-2 (first pair held out)";
                 try (ProgressBar bar = new ProgressBar(System.err, "binding " + split.name().toLowerCase(Locale.ROOT), promptsPerSet)) {
-                    r = BindingGap.measure(sd, split, promptsPerSet, 8, seed, n -> bar.step(n, ""));
+                    r = BindingGap.measure(sd, split, kind, promptsPerSet, 8, seed, n -> bar.step(n, ""));
                 }
                 results.add(json.valueToTree(r));
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %s, %d |", name, r.scenes()));
@@ -256,6 +266,14 @@ final class EvalCommand implements Callable<Integer> {
         }
         writeReport(prefix, json, report, md);
         return 0;
+    }
+
+    private static String describe(SyntheticScenes.Rebinding kind) {
+        return switch (kind) {
+            case SWAP -> "the colours exchanged";
+            case COLOUR_LEAK -> "both objects in one object's colour";
+            case SHAPE_LEAK -> "both objects in one object's shape";
+        };
     }
 
     /** PREFIX.json (the report) and PREFIX.md (the table). */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.edgegen.data.DataLoader;
 import dev.edgegen.data.Scene;
+import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.tensor.Autocast;
 import dev.edgegen.text.MiniLmTextEncoder;
 import dev.edgegen.train.AttentionLoss;
@@ -86,11 +87,11 @@ final class TrainCommand implements Callable<Integer> {
         return new Trainer(vae, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
     }
 
-    /** The colour-swapped captions the binding term will ask for, one per pool sample that has one. */
-    private static List<String> swappedCaptions(LatentPool pool) {
+    /** The negative captions the binding term will ask for, one per pool sample that has one. */
+    private static List<String> negativeCaptions(LatentPool pool, List<SyntheticScenes.Rebinding> negatives) {
         List<String> out = new ArrayList<>(), captions = pool.captions();
         List<Scene> scenes = pool.scenes();
-        for (int i = 0; i < pool.size(); i++) DiffusionTask.swappedCaption(captions.get(i), scenes.get(i)).ifPresent(out::add);
+        for (int i = 0; i < pool.size(); i++) DiffusionTask.negativeCaption(captions.get(i), scenes.get(i), negatives).ifPresent(out::add);
         return out;
     }
 
@@ -145,12 +146,13 @@ final class TrainCommand implements Callable<Integer> {
                 pool.save(cache, key, m);
             }
         }
-        // a pool's captions are a fixed set: keep them all encoded, with room for their colour-swapped versions
+        // a pool's captions are a fixed set: keep them all encoded, with room for their negative captions
         CaptionCache captions = new CaptionCache((c, mm) -> text.encode(c, mm).hidden(), Math.max(4096, 2 * poolSize + 4096));
         if (pool != null) {
             try (Autocast.Scope precision = cfg.trainer().precision().scope()) {   // as the steps would encode them
                 captions.warm(pool.captions(), 256, m, System.err);
-                if (cfg.diffusion().binding().weight() > 0) captions.warm(swappedCaptions(pool), 256, m, System.err);
+                TrainConfig.Binding binding = cfg.diffusion().binding();
+                if (binding.weight() > 0) captions.warm(negativeCaptions(pool, binding.negatives()), 256, m, System.err);
             }
         }
         Trainer.Task task = new DiffusionTask(unet::forward, encoder, captions::encode, loader, pool,

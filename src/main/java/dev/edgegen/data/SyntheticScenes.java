@@ -306,15 +306,52 @@ public final class SyntheticScenes {
      * A caption that binds the scene's colours to the wrong shapes, for training and judging colour binding.
      */
     public static Optional<String> swapColours(String caption, Scene s) {
+        return rebind(caption, s, Rebinding.SWAP, true);
+    }
+
+    /** A colour+shape pair as a caption names it. */
+    public record Pair(Colour colour, ShapeKind shape) {}
+
+    /**
+     * Ways to name a two-object scene wrongly, each keeping the scene's colour and shape words: exchange the colours
+     * ({@link #SWAP}), give both objects one object's colour ({@link #COLOUR_LEAK}) or one object's shape
+     * ({@link #SHAPE_LEAK}); the failures of two-object images.
+     */
+    public enum Rebinding { SWAP, COLOUR_LEAK, SHAPE_LEAK }
+
+    /**
+     * The pairs {@code kind} names for two-object scene {@code s}'s first and second object; the leaks copy the first
+     * object's colour or shape onto the second when {@code towardsFirst}, the second's onto the first otherwise.
+     */
+    public static List<Pair> rebound(Scene s, Rebinding kind, boolean towardsFirst) {
+        Obj a = s.objects().get(0), b = s.objects().get(1);
+        return switch (kind) {
+            case SWAP -> List.of(new Pair(b.colour(), a.shape()), new Pair(a.colour(), b.shape()));
+            case COLOUR_LEAK -> towardsFirst ? List.of(new Pair(a.colour(), a.shape()), new Pair(a.colour(), b.shape()))
+                    : List.of(new Pair(b.colour(), a.shape()), new Pair(b.colour(), b.shape()));
+            case SHAPE_LEAK -> towardsFirst ? List.of(new Pair(a.colour(), a.shape()), new Pair(b.colour(), a.shape()))
+                    : List.of(new Pair(a.colour(), b.shape()), new Pair(b.colour(), b.shape()));
+        };
+    }
+
+    /**
+     * {@code caption} of a two-object scene with its "colour shape" words rewritten to the pairs of
+     * {@link #rebound}(s, kind, towardsFirst), articles following the new colour ("a red star left of a blue square"
+     * → SHAPE_LEAK towards the first → "a red star left of a blue star"); empty when the scene does not have two
+     * objects of different colours and shapes or the caption does not name both as "colour shape".
+     */
+    public static Optional<String> rebind(String caption, Scene s, Rebinding kind, boolean towardsFirst) {
         if (s == null || s.objects().size() != 2) return Optional.empty();
         Obj a = s.objects().get(0), b = s.objects().get(1);
         if (a.colour() == b.colour() || a.shape() == b.shape()) return Optional.empty();
         String[] w = caption.split(" ", -1);
-        int ia = colourWordOf(w, a), ib = colourWordOf(w, b);
-        if (ia < 0 || ib < 0) return Optional.empty();
-        w[ia] = b.colour().word();
-        w[ib] = a.colour().word();
-        for (int i : new int[] {ia, ib}) {
+        int[] at = {colourWordOf(w, a), colourWordOf(w, b)};
+        if (at[0] < 0 || at[1] < 0) return Optional.empty();
+        List<Pair> pairs = rebound(s, kind, towardsFirst);
+        for (int j = 0; j < 2; j++) {
+            int i = at[j];
+            w[i] = pairs.get(j).colour().word();
+            w[i + 1] = pairs.get(j).shape().word();
             if (i > 0 && (w[i - 1].equals("a") || w[i - 1].equals("an"))) w[i - 1] = "aeiou".indexOf(w[i].charAt(0)) >= 0 ? "an" : "a";
         }
         return Optional.of(String.join(" ", w));

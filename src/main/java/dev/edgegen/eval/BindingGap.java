@@ -18,9 +18,9 @@ import java.util.function.IntConsumer;
 /**
  * How much a model's denoising depends on which colour goes with which shape, without sampling an image: for
  * two-object scenes, the UNet's ε-MSE from the same noisy latent with the scene's canonical prompt and with the
- * prompt whose colour words are exchanged ({@link SyntheticScenes#swapColours}), at fixed timesteps. The gap is
- * (MSE_swapped − MSE_true) / MSE_true, averaged; the accuracy is how often the true prompt denoises better, the
- * model used as a classifier of the two prompts (Li et al. 2023, "Your diffusion model is secretly a zero-shot
+ * prompt whose colour words are exchanged ({@link SyntheticScenes#swapColours}) or that binds them wrongly in another
+ * way ({@link SyntheticScenes.Rebinding}), at fixed timesteps. The gap is (MSE_wrong − MSE_true) / MSE_true,
+ * averaged; the accuracy is how often the true prompt denoises better, the model used as a classifier of the two prompts (Li et al. 2023, "Your diffusion model is secretly a zero-shot
  * classifier"). Measured on EdgeGen's models, a larger gap went with fewer colour swaps in sampled images.
  */
 public final class BindingGap {
@@ -30,13 +30,15 @@ public final class BindingGap {
     public static final int[] TIMESTEPS = {100, 300, 500, 700, 900};
 
     /** Mean relative gap and accuracy at each of {@link #TIMESTEPS}, over {@code scenes} scenes. */
-    public record Result(String split, int scenes, int[] timesteps, double[] gap, double[] accuracy) {}
+    public record Result(String split, String negative, int scenes, int[] timesteps, double[] gap, double[] accuracy) {}
 
     /**
-     * Scenes 0, 1, … of {@code split} with two objects (those without a swap skipped) until {@code count} are measured,
-     * {@code batch} at a time; noise from {@code seed}. {@code progress} gets the number measured so far.
+     * Scenes 0, 1, … of {@code split} with two objects (those without a {@code negative} skipped) until {@code count}
+     * are measured, {@code batch} at a time; noise from {@code seed}; a leak copies onto the second object in even
+     * scenes and onto the first in odd ones. {@code progress} gets the number measured so far.
      */
-    public static Result measure(StableDiffusion sd, SyntheticScenes.Split split, int count, int batch, long seed, IntConsumer progress) {
+    public static Result measure(StableDiffusion sd, SyntheticScenes.Split split, SyntheticScenes.Rebinding negative, int count,
+                                 int batch, long seed, IntConsumer progress) {
         if (count < 1 || batch < 1) throw new IllegalArgumentException("count and batch must be >= 1, got " + count + ", " + batch);
         NoiseSchedule schedule = NoiseSchedule.of(sd.scheduler);
         if (schedule.steps() != 1000) throw new IllegalArgumentException("the binding gap needs a 1,000-step training schedule, got " + schedule.steps());
@@ -46,16 +48,16 @@ public final class BindingGap {
         long index = 0;
         while (measured < count) {
             List<float[]> pixels = new ArrayList<>();
-            List<String> truth = new ArrayList<>(), swapped = new ArrayList<>();
+            List<String> truth = new ArrayList<>(), wrong = new ArrayList<>();
             while (pixels.size() < Math.min(batch, count - measured)) {
-                Sample s = SyntheticScenes.sample(split, index, 2, new Random(index));
-                index++;
+                long i = index++;
+                Sample s = SyntheticScenes.sample(split, i, 2, new Random(i));
                 String prompt = SyntheticScenes.prompt(s.scene());
-                Optional<String> sw = SyntheticScenes.swapColours(prompt, s.scene());
-                if (sw.isEmpty()) continue;
+                Optional<String> w = SyntheticScenes.rebind(prompt, s.scene(), negative, i % 2 == 0);
+                if (w.isEmpty()) continue;
                 pixels.add(s.pixels());
                 truth.add(prompt);
-                swapped.add(sw.get());
+                wrong.add(w.get());
             }
             int b = pixels.size();
             try (NDManager scope = sd.manager().newSubManager()) {
@@ -65,7 +67,7 @@ public final class BindingGap {
                 NDArray images = scope.create(all, new Shape(b, 3, SyntheticScenes.SIZE, SyntheticScenes.SIZE));
                 NDArray latents = sd.vae.toDiffusionLatents(sd.vae.encode(images).mean());             // (B, C, h, w)
                 NDArray ctxTrue = sd.textEncoder.encode(truth, scope);                                  // (B, L, D)
-                NDArray ctxSwapped = sd.textEncoder.encode(swapped, scope);
+                NDArray ctxWrong = sd.textEncoder.encode(wrong, scope);
                 for (int q = 0; q < TIMESTEPS.length; q++) {
                     int[] t = new int[b];
                     float[] tf = new float[b];
@@ -75,10 +77,10 @@ public final class BindingGap {
                     NDArray noisy = schedule.addNoise(latents, noise, t);
                     NDArray steps = scope.create(tf, new Shape(b));
                     float[] mseTrue = mse(sd.unet.forward(noisy, steps, ctxTrue), noise, b);
-                    float[] mseSwapped = mse(sd.unet.forward(noisy, steps, ctxSwapped), noise, b);
+                    float[] mseWrong = mse(sd.unet.forward(noisy, steps, ctxWrong), noise, b);
                     for (int i = 0; i < b; i++) {
-                        gap[q] += (mseSwapped[i] - mseTrue[i]) / mseTrue[i];
-                        if (mseTrue[i] < mseSwapped[i]) wins[q]++;
+                        gap[q] += (mseWrong[i] - mseTrue[i]) / mseTrue[i];
+                        if (mseTrue[i] < mseWrong[i]) wins[q]++;
                     }
                 }
             }
@@ -89,7 +91,7 @@ public final class BindingGap {
             gap[q] /= measured;
             wins[q] /= measured;
         }
-        return new Result(split.name(), measured, TIMESTEPS.clone(), gap, wins);
+        return new Result(split.name(), negative.name(), measured, TIMESTEPS.clone(), gap, wins);
     }
 
     /** Per-sample mean squared error of a prediction (B, C, h, w) against ε. */

@@ -29,8 +29,8 @@ import java.util.function.Function;
  * for v, SNR = ᾱ / (1 − ᾱ), so the nearly clean timesteps stop dominating the gradient. Examples come from a data
  * loader and are encoded every batch, or from a {@link LatentPool} encoded once; {@link #withAttentionLoss} adds an
  * {@link AttentionLoss} on the UNet's cross-attention; {@link #withObjectWeight} weights the MSE towards synthetic
- * objects ({@link ObjectWeights}); {@link #withBindingLoss} asks that a caption with the objects' colours exchanged
- * fit the noisy latent worse than the true one.
+ * objects ({@link ObjectWeights}); {@link #withBindingLoss} asks that a caption binding the objects' colours and
+ * shapes wrongly fit the noisy latent worse than the true one.
  */
 public final class DiffusionTask implements Trainer.Task {
     /** The trained network: noisy latents (B, C, h, w), timesteps (B) float32, context (B, L, D) → (B, C, h, w). */
@@ -63,7 +63,7 @@ public final class DiffusionTask implements Trainer.Task {
     private double attentionWeight;
     private double objectWeight;
     private int objectWeightMaxT;                                   // the weight applies at timesteps t < this
-    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 0, 1, 1, 0);
+    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 0, 1, 1, 0, List.of(SyntheticScenes.Rebinding.SWAP));
     private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
     private final DoubleAdder bindingSum = new DoubleAdder();       // the binding term, likewise
 
@@ -132,21 +132,21 @@ public final class DiffusionTask implements Trainer.Task {
     }
 
     /**
-     * Adds β · the colour-binding hinge from step {@code startStep} on: for up to {@code samples} samples of a step (in
+     * Adds β · the binding hinge from step {@code startStep} on: for up to {@code samples} samples of a step (in
      * proportion per worker) that show two synthetic objects of different colours and shapes, have their caption and
      * were drawn at a timestep in [{@code minT}, {@code maxT}), the UNet also predicts, in the same call, from the same
-     * noisy latent with the caption whose colour words are exchanged ({@link #swappedCaption}). The term is
-     * mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true (MSE_true without gradient in the denominator): zero
-     * once the wrong binding denoises worse by the margin, a hinge on the model as a classifier of the two captions
-     * (Li et al. 2023, "Your diffusion model is secretly a zero-shot classifier"). Swaps that would name a held-out
-     * colour+shape pair are skipped, so those pairs stay out of training entirely. Weight 0 turns it off. Call before
-     * training.
+     * noisy latent with a caption that binds the colours and shapes wrongly ({@link #negativeCaption}: by default
+     * the colour words exchanged). The term is mean relu((1 + margin) · MSE_true − MSE_negative) / MSE_true (MSE_true
+     * without gradient in the denominator): zero once the wrong binding denoises worse by the margin, a hinge on the
+     * model as a classifier of the two captions (Li et al. 2023, "Your diffusion model is secretly a zero-shot
+     * classifier"). Negatives that would name a held-out colour+shape pair are skipped, so those pairs stay out of
+     * training entirely. Weight 0 turns it off. Call before training.
      */
     public DiffusionTask withBindingLoss(TrainConfig.Binding binding) {
         if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.minT() < 0 || binding.maxT() <= binding.minT()
-                || binding.samples() < 1 || binding.startStep() < 0) {
-            throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, 0 <= min_t < max_t, samples >= 1 "
-                    + "and start step >= 0; got " + binding);
+                || binding.samples() < 1 || binding.startStep() < 0 || binding.negatives().isEmpty()) {
+            throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, 0 <= min_t < max_t, samples >= 1, "
+                    + "start step >= 0 and a kind of negative; got " + binding);
         }
         this.binding = binding;
         return this;
@@ -210,7 +210,7 @@ public final class DiffusionTask implements Trainer.Task {
     /**
      * Mean loss of samples [from, to) of {@code batch} with {@code captions} (theirs, after dropout); {@code share} of
      * the step's batch, the weight of this slice's terms in the logged means. With the binding term on (from its start
-     * step), the samples it picks go through the same UNet call a second time with their colour-swapped captions.
+     * step), the samples it picks go through the same UNet call a second time with their negative captions.
      */
     private NDArray loss(NDManager scope, Draw batch, int from, int to, List<String> captions, float share, long step, Random rng) {
         NDArray x0 = batch.latents(scope, from, to, rng).stopGradient();                      // (B, C, h, w)
@@ -227,14 +227,14 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, t);
         AttentionLoss.Targets targets = attentionLoss == null ? null
                 : attentionLoss.targets(captions, batch.scenes() == null ? null : batch.scenes().subList(from, to));
-        Swaps swaps = binding.weight() > 0 && step >= binding.startStep() ? swaps(batch, from, captions, share, t) : Swaps.NONE;
-        boolean paired = swaps.count() > 0;
-        NDIndex rows = paired ? new NDIndex("{}", scope.create(swaps.rows())) : null;
+        Negatives negatives = binding.weight() > 0 && step >= binding.startStep() ? negatives(batch, from, captions, share, t) : Negatives.NONE;
+        boolean paired = negatives.count() > 0;
+        NDIndex rows = paired ? new NDIndex("{}", scope.create(negatives.rows())) : null;
         NDArray input = noisy, steps = scope.create(tf, new Shape(b)), context = ctx;
         if (paired) {                                                                        // B + k samples in one call
             input = noisy.concat(noisy.get(rows), 0);
             steps = steps.concat(steps.get(rows), 0);
-            context = ctx.concat(text.encode(swaps.captions(), scope).stopGradient(), 0);
+            context = ctx.concat(text.encode(negatives.captions(), scope).stopGradient(), 0);
         }
         NDArray all;
         List<NDArray> maps = null;
@@ -254,7 +254,7 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
         if (paired) {
-            NDArray hinge = bindingHinge(rows, swaps.count(), squaredError, all.get(b + ":"), target);
+            NDArray hinge = bindingHinge(rows, negatives.count(), squaredError, all.get(b + ":"), target);
             bindingSum.add(hinge.getFloat() * share);
             loss = loss.add(hinge.mul((float) binding.weight()));
         }
@@ -264,59 +264,59 @@ public final class DiffusionTask implements Trainer.Task {
         return loss.add(attention.mul((float) attentionWeight));
     }
 
-    /** Rows of a slice the binding term picked and their colour-swapped captions. */
-    private record Swaps(long[] rows, List<String> captions) {
-        static final Swaps NONE = new Swaps(new long[0], List.of());
+    /** Rows of a slice the binding term picked and their negative captions. */
+    private record Negatives(long[] rows, List<String> captions) {
+        static final Negatives NONE = new Negatives(new long[0], List.of());
 
         int count() { return rows.length; }
     }
 
     /**
      * Up to the slice's share of {@code binding_samples} rows, in order, that have their caption, were drawn at a
-     * timestep in [{@code binding_min_t}, {@code binding_max_t}) and have a {@link #swappedCaption}.
+     * timestep in [{@code binding_min_t}, {@code binding_max_t}) and have a {@link #negativeCaption}.
      */
-    private Swaps swaps(Draw batch, int from, List<String> captions, float share, int[] t) {
-        if (batch.scenes() == null) return Swaps.NONE;
+    private Negatives negatives(Draw batch, int from, List<String> captions, float share, int[] t) {
+        if (batch.scenes() == null) return Negatives.NONE;
         int cap = Math.max(1, Math.round(binding.samples() * share));
         List<Long> rows = new ArrayList<>();
-        List<String> swapped = new ArrayList<>();
+        List<String> wrong = new ArrayList<>();
         for (int i = 0; i < captions.size() && rows.size() < cap; i++) {
             if (captions.get(i).isEmpty() || t[i] < binding.minT() || t[i] >= binding.maxT()) continue;
-            Optional<String> sw = swappedCaption(captions.get(i), batch.scenes().get(from + i));
-            if (sw.isEmpty()) continue;
+            Optional<String> n = negativeCaption(captions.get(i), batch.scenes().get(from + i), binding.negatives());
+            if (n.isEmpty()) continue;
             rows.add((long) i);
-            swapped.add(sw.get());
+            wrong.add(n.get());
         }
-        return new Swaps(rows.stream().mapToLong(Long::longValue).toArray(), swapped);
+        return new Negatives(rows.stream().mapToLong(Long::longValue).toArray(), wrong);
     }
 
     /**
-     * mean relu((1 + margin) · MSE_true − MSE_swapped) / MSE_true over the k picked {@code rows}, MSE_true without
-     * gradient in the denominator; {@code squaredError} (B, C, h, w) that of the slice's predictions, {@code swapped}
-     * (k, C, h, w) the predictions from the swapped captions.
+     * mean relu((1 + margin) · MSE_true − MSE_negative) / MSE_true over the k picked {@code rows}, MSE_true without
+     * gradient in the denominator; {@code squaredError} (B, C, h, w) that of the slice's predictions, {@code negative}
+     * (k, C, h, w) the predictions from the negative captions.
      */
-    private NDArray bindingHinge(NDIndex rows, int k, NDArray squaredError, NDArray swapped, NDArray target) {
-        NDArray mseTrue = squaredError.get(rows).reshape(k, -1).mean(new int[] {1});                 // (k)
-        NDArray mseSwapped = swapped.sub(target.get(rows)).square().reshape(k, -1).mean(new int[] {1});   // (k)
-        return mseTrue.mul((float) (1 + binding.margin())).sub(mseSwapped)
+    private NDArray bindingHinge(NDIndex rows, int k, NDArray squaredError, NDArray negative, NDArray target) {
+        NDArray mseTrue = squaredError.get(rows).reshape(k, -1).mean(new int[] {1});                   // (k)
+        NDArray mseNegative = negative.sub(target.get(rows)).square().reshape(k, -1).mean(new int[] {1});   // (k)
+        return mseTrue.mul((float) (1 + binding.margin())).sub(mseNegative)
                 .div(mseTrue.stopGradient().maximum(1e-8f)).maximum(0f).mean();
     }
 
     /**
-     * The caption the binding term contrasts with {@code caption} of {@code scene}: its two objects' colour words
-     * exchanged ({@link SyntheticScenes#swapColours}); empty when there is none or when it would name a held-out
-     * colour+shape pair, so that those pairs stay out of training entirely.
+     * The caption the binding term contrasts with {@code caption} of {@code scene}: one of the {@code negatives}
+     * ({@link SyntheticScenes#rebind}), the kind and the leak's direction chosen by a hash of the caption so that a
+     * caption always meets the same one; empty when there is none or when it would name a held-out colour+shape pair,
+     * so that those pairs stay out of training entirely.
      */
-    public static Optional<String> swappedCaption(String caption, Scene scene) {
-        if (scene == null || namesHeldOutWhenSwapped(scene)) return Optional.empty();
-        return SyntheticScenes.swapColours(caption, scene);
-    }
-
-    /** True when exchanging the two objects' colours would make a held-out colour+shape pair. */
-    private static boolean namesHeldOutWhenSwapped(Scene s) {
-        if (s.objects().size() != 2) return false;
-        Scene.Obj a = s.objects().get(0), b = s.objects().get(1);
-        return SyntheticScenes.isHeldOut(b.colour(), a.shape()) || SyntheticScenes.isHeldOut(a.colour(), b.shape());
+    public static Optional<String> negativeCaption(String caption, Scene scene, List<SyntheticScenes.Rebinding> negatives) {
+        if (scene == null || scene.objects().size() != 2 || negatives.isEmpty()) return Optional.empty();
+        long h = SyntheticScenes.mix(caption.hashCode(), 0x5EEDL);
+        SyntheticScenes.Rebinding kind = negatives.get((int) Math.floorMod(h, (long) negatives.size()));
+        boolean towardsFirst = ((h >>> 32) & 1) == 0;
+        for (SyntheticScenes.Pair p : SyntheticScenes.rebound(scene, kind, towardsFirst)) {
+            if (SyntheticScenes.isHeldOut(p.colour(), p.shape())) return Optional.empty();
+        }
+        return SyntheticScenes.rebind(caption, scene, kind, towardsFirst);
     }
 
     /**

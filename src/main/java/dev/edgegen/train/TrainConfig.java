@@ -48,12 +48,14 @@ import java.util.Set;
  *                 "attention_loss": 0,                  // λ > 0: + λ · AttentionLoss (object words attend to their objects)
  *                 "object_weight": 0,                   // k > 0: the MSE on and next to objects counts 1 + k times (ObjectWeights)
  *                 "object_weight_max_t": 1000,          // ... only for samples at timesteps below this (default: all)
- *                 "binding_loss": 0,                    // β > 0: + β · hinge that the colour-swapped caption fits worse (DiffusionTask)
+ *                 "binding_loss": 0,                    // β > 0: + β · hinge that a wrongly bound caption fits worse (DiffusionTask)
  *                 "binding_margin": 1.0,                // ... by this relative margin of the MSE
  *                 "binding_min_t": 0,                   // ... on samples drawn at or above this timestep
  *                 "binding_max_t": 700,                 // ... and below this one
  *                 "binding_samples": 8,                 // ... at most this many per step (each is one more sample in the UNet call)
- *                 "binding_start_step": 0},             // ... from this step on
+ *                 "binding_start_step": 0,              // ... from this step on
+ *                 "binding_negatives": ["swap"]},       // ... contrasted with captions that "swap" the colours,
+ *                                                       //     "colour_leak" one colour or "shape_leak" one shape to both
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
@@ -112,10 +114,16 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     }
 
     /**
-     * The colour-binding term of {@link DiffusionTask#withBindingLoss}: weight β (0 = off), relative margin, the
-     * timesteps it applies to [minT, maxT), how many samples of a step are also run with swapped captions and the step it starts at.
+     * The binding term of {@link DiffusionTask#withBindingLoss}: weight β (0 = off), relative margin, the timesteps it
+     * applies to [minT, maxT), how many samples of a step are also run with a negative caption, the step it starts at
+     * and the kinds of negative caption.
      */
-    public record Binding(double weight, double margin, int minT, int maxT, int samples, long startStep) {}
+    public record Binding(double weight, double margin, int minT, int maxT, int samples, long startStep,
+                          List<SyntheticScenes.Rebinding> negatives) {
+        public Binding {
+            negatives = List.copyOf(negatives);
+        }
+    }
 
     /**
      * The noise schedule and objective of a UNet run. With {@code rescaleBetasZeroSnr} the betas are rescaled to zero
@@ -180,7 +188,8 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                     (int) integer(df, "object_weight_max_t", integer(df, "train_timesteps", 1000)),
                     new Binding(num(df, "binding_loss", 0), num(df, "binding_margin", 1.0),
                             (int) integer(df, "binding_min_t", 0), (int) integer(df, "binding_max_t", 700),
-                            (int) integer(df, "binding_samples", 8), integer(df, "binding_start_step", 0)));
+                            (int) integer(df, "binding_samples", 8), integer(df, "binding_start_step", 0),
+                            negatives(df.path("binding_negatives"))));
         }
 
         /** The DDIM scheduler config a model trained this way is sampled with (written by {@code edgegen export}). */
@@ -221,7 +230,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr", "attention_loss",
             "object_weight", "object_weight_max_t", "binding_loss", "binding_margin", "binding_min_t", "binding_max_t", "binding_samples",
-            "binding_start_step");
+            "binding_start_step", "binding_negatives");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */
@@ -349,6 +358,25 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             throw new IllegalArgumentException("\"object_counts\" must be three numbers (weights of 1, 2 and 3 objects), got " + v);
         }
         return new SyntheticScenes.CountMix(v.get(0).asDouble(), v.get(1).asDouble(), v.get(2).asDouble());
+    }
+
+    /** {@code diffusion.binding_negatives}: names of {@link SyntheticScenes.Rebinding}s, lower case; absent: ["swap"]. */
+    private static List<SyntheticScenes.Rebinding> negatives(JsonNode v) {
+        if (v.isMissingNode()) return List.of(SyntheticScenes.Rebinding.SWAP);
+        List<SyntheticScenes.Rebinding> out = new ArrayList<>();
+        String known = "\"swap\", \"colour_leak\" or \"shape_leak\"";
+        if (!v.isArray() || v.isEmpty()) throw new IllegalArgumentException("\"binding_negatives\" must be a non-empty list of " + known + ", got " + v);
+        for (JsonNode k : v) {
+            SyntheticScenes.Rebinding r = null;
+            for (SyntheticScenes.Rebinding c : SyntheticScenes.Rebinding.values()) {
+                if (k.isTextual() && c.name().equalsIgnoreCase(k.asText())) r = c;
+            }
+            if (r == null || out.contains(r)) {
+                throw new IllegalArgumentException("\"binding_negatives\" entries must be distinct, each " + known + "; got " + v);
+            }
+            out.add(r);
+        }
+        return out;
     }
 
     private static long integer(JsonNode n, String key, long dflt) {

@@ -164,18 +164,21 @@ class TrainExportTest {
         assertTrue(r0.path("vae_psnr").asDouble() > 5, r0.toString());
         assertTrue(Files.size(tmp.resolve("eval/e-sweep.png")) > 1000);
         assertEquals(2, Main.run("eval", "--model", model.toString(), "--prompts", "nonsense", "-o", out.toString()));
-        // eval --binding: the swapped-colour gap per set and timestep, without sampling
+        // eval --binding: the gap to a wrongly bound prompt per set and timestep, without sampling
         Path bindOut = tmp.resolve("eval/bind");
-        assertEquals(0, Main.run("eval", "--binding", "--model", model.toString(), "--prompts", "held-out-2,val",
+        assertEquals(0, Main.run("eval", "--binding", "--negative", "shape_leak", "--model", model.toString(), "--prompts", "held-out-2,val",
                 "--prompts-per-set", "3", "-o", bindOut.toString()));
         var bind = new ObjectMapper().readTree(tmp.resolve("eval/bind.json").toFile()).path("results");
         assertEquals(2, bind.size(), bind.toString());
         for (var b : bind) {
             assertEquals(3, b.path("scenes").asInt(), b.toString());
+            assertEquals("SHAPE_LEAK", b.path("negative").asText(), b.toString());
             for (var g : b.path("gap")) assertTrue(Double.isFinite(g.asDouble()), b.toString());
         }
         assertEquals(2, Main.run("eval", "--binding", "--model", model.toString(), "--prompts", "held-out-1", "-o", bindOut.toString()),
                 "one-object prompts have nothing to swap");
+        assertEquals(2, Main.run("eval", "--binding", "--negative", "colour_swap", "--model", model.toString(), "--prompts", "val",
+                "-o", bindOut.toString()), "an unknown kind of negative");
         // eval --autoencoder: the same round trip, judged from the training run alone
         Path aeOut = tmp.resolve("eval/ae");
         assertEquals(0, Main.run("eval", "--autoencoder", tmp.resolve("runs/ae").toString(), "--prompts", "held-out-2",

@@ -138,4 +138,37 @@ class SyntheticScenesTest {
                 new Scene(Scene.Background.WHITE, java.util.List.of(star, orangeStar), Scene.Relation.LEFT_OF)).isEmpty());
         assertTrue(SyntheticScenes.swapColours("two shapes", s).isEmpty());
     }
+
+    @Test
+    void leaksGiveBothObjectsOneObjectsColourOrShape() {
+        Obj star = new Obj(ShapeKind.STAR, Colour.RED, Scene.Size.SMALL, 14, 30, 8);
+        Obj square = new Obj(ShapeKind.SQUARE, Colour.ORANGE, Scene.Size.LARGE, 44, 30, 14);
+        Scene s = new Scene(Scene.Background.WHITE, java.util.List.of(star, square), Scene.Relation.LEFT_OF);
+        String c = "a small red star to the left of an orange square";
+        assertEquals("a small red star to the left of a red square",
+                SyntheticScenes.rebind(c, s, SyntheticScenes.Rebinding.COLOUR_LEAK, true).orElseThrow());
+        assertEquals("a small orange star to the left of an orange square",
+                SyntheticScenes.rebind(c, s, SyntheticScenes.Rebinding.COLOUR_LEAK, false).orElseThrow());
+        assertEquals("a small red star to the left of an orange star",
+                SyntheticScenes.rebind(c, s, SyntheticScenes.Rebinding.SHAPE_LEAK, true).orElseThrow());
+        assertEquals("a small red square to the left of an orange square",
+                SyntheticScenes.rebind(c, s, SyntheticScenes.Rebinding.SHAPE_LEAK, false).orElseThrow());
+        assertEquals(SyntheticScenes.swapColours(c, s), SyntheticScenes.rebind(c, s, SyntheticScenes.Rebinding.SWAP, false));
+        // the caption's words follow the pairs rebound() names, for every kind and direction
+        for (long i = 0; i < 100; i++) {
+            Scene t = SyntheticScenes.scene(Split.TRAIN, i, 2);
+            String caption = SyntheticScenes.caption(t, new Random(i));
+            for (SyntheticScenes.Rebinding kind : SyntheticScenes.Rebinding.values()) {
+                for (boolean first : new boolean[] {true, false}) {
+                    var r = SyntheticScenes.rebind(caption, t, kind, first);
+                    assertEquals(SyntheticScenes.swapColours(caption, t).isPresent(), r.isPresent(), caption);
+                    if (r.isEmpty()) continue;
+                    assertNotEquals(caption, r.get(), kind + " changes the caption");
+                    for (SyntheticScenes.Pair p : SyntheticScenes.rebound(t, kind, first)) {
+                        assertTrue(r.get().contains(p.colour().word() + " " + p.shape().word()), caption + " -> " + r.get());
+                    }
+                }
+            }
+        }
+    }
 }

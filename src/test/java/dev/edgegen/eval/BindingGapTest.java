@@ -25,7 +25,7 @@ class BindingGapTest {
             ModelWriter.writeRandom(Architecture.TINY, 7, dir.resolve("tiny"), root);
             StableDiffusion sd = ModelLoader.load(dir.resolve("tiny"), root);
             List<Integer> progress = new ArrayList<>();
-            BindingGap.Result r = BindingGap.measure(sd, SyntheticScenes.Split.HELD_OUT, 6, 4, 0, progress::add);
+            BindingGap.Result r = BindingGap.measure(sd, SyntheticScenes.Split.HELD_OUT, SyntheticScenes.Rebinding.SWAP, 6, 4, 0, progress::add);
             assertEquals(6, r.scenes());
             assertEquals(List.of(4, 6), progress);
             for (int q = 0; q < r.timesteps().length; q++) {
@@ -43,12 +43,12 @@ class BindingGapTest {
                 @Override public long parameterCount() { return text.parameterCount(); }
             };
             StableDiffusion blindSd = new StableDiffusion("blind", blind, sd.unet, sd.vae, sd.scheduler, root.newSubManager());
-            BindingGap.Result b = BindingGap.measure(blindSd, SyntheticScenes.Split.VAL, 4, 4, 0, n -> {});
+            BindingGap.Result b = BindingGap.measure(blindSd, SyntheticScenes.Split.VAL, SyntheticScenes.Rebinding.SHAPE_LEAK, 4, 4, 0, n -> {});
             for (int q = 0; q < b.timesteps().length; q++) {
                 assertEquals(0.0, b.gap()[q], 1e-6);
                 assertEquals(0.0, b.accuracy()[q], "a tie is not a win");
             }
-            assertThrows(IllegalArgumentException.class, () -> BindingGap.measure(sd, SyntheticScenes.Split.VAL, 0, 4, 0, n -> {}));
+            assertThrows(IllegalArgumentException.class, () -> BindingGap.measure(sd, SyntheticScenes.Split.VAL, SyntheticScenes.Rebinding.SWAP, 0, 4, 0, n -> {}));
         }
     }
 }

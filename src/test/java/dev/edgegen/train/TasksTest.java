@@ -2,6 +2,7 @@ package dev.edgegen.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.edgegen.data.DataLoader;
+import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.nn.Conv2d;
 import dev.edgegen.nn.Linear;
@@ -29,6 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TasksTest {
+    private static final List<SyntheticScenes.Rebinding> SWAP = List.of(SyntheticScenes.Rebinding.SWAP);
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
@@ -72,20 +76,53 @@ class TasksTest {
     @Test
     void theBindingTermIsTheMarginWhenTheDenoiserIgnoresTheCaption() throws IOException {
         double margin = 0.3, weight = 0.5;
-        float plain = bindingLoss(new TrainConfig.Binding(0, margin, 0, 1000, 4, 0), null);
+        float plain = bindingLoss(new TrainConfig.Binding(0, margin, 0, 1000, 4, 0, SWAP), null);
         Map<String, Double> sums = new java.util.HashMap<>();
-        float withTerm = bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 0), sums);
+        float withTerm = bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 0, SWAP), sums);
         // the swapped caption changes nothing, so MSE_swapped = MSE_true and relu((1 + m) MSE − MSE) / MSE = m
         assertEquals(margin, sums.get("binding_loss"), 1e-5);
         assertEquals(plain + weight * margin, withTerm, 1e-5);
         // no sample was drawn below timestep 1 (or, if one was, the term would show in the sum)
         Map<String, Double> none = new java.util.HashMap<>();
-        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1, 4, 0), none), 1e-7);
+        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1, 4, 0, SWAP), none), 1e-7);
         assertEquals(0.0, none.get("binding_loss"));
         none.clear();
-        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 1), none), 1e-7, "step 0 is before the start");
+        assertEquals(plain, bindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 1, SWAP), none), 1e-7, "step 0 is before the start");
         assertEquals(0.0, none.get("binding_loss"));
-        assertThrows(IllegalArgumentException.class, () -> bindingLoss(new TrainConfig.Binding(weight, -1, 0, 1000, 4, 0), null));
+        assertThrows(IllegalArgumentException.class, () -> bindingLoss(new TrainConfig.Binding(weight, -1, 0, 1000, 4, 0, SWAP), null));
+    }
+
+    @Test
+    void aNegativeCaptionIsFixedPerCaptionUsesEveryKindAndNeverNamesAHeldOutPair() {
+        List<SyntheticScenes.Rebinding> all = List.of(SyntheticScenes.Rebinding.values());
+        java.util.Set<String> kinds = new java.util.HashSet<>();
+        int skipped = 0;
+        for (long i = 0; i < 400; i++) {
+            var scene = SyntheticScenes.scene(SyntheticScenes.Split.TRAIN, i, 2);
+            String caption = SyntheticScenes.caption(scene, new Random(i));
+            var negative = DiffusionTask.negativeCaption(caption, scene, all);
+            assertEquals(negative, DiffusionTask.negativeCaption(caption, scene, all), "the same caption meets the same negative");
+            var swap = SyntheticScenes.swapColours(caption, scene);
+            if (swap.isPresent() && negative.isEmpty()) skipped++;
+            if (negative.isEmpty()) continue;
+            for (var kind : all) {
+                for (boolean first : new boolean[] {true, false}) {
+                    if (SyntheticScenes.rebind(caption, scene, kind, first).equals(negative)) kinds.add(kind + "/" + first);
+                }
+            }
+            for (Scene.Colour c : Scene.Colour.values()) {
+                for (Scene.ShapeKind k : Scene.ShapeKind.values()) {
+                    if (SyntheticScenes.isHeldOut(c, k)) {
+                        assertFalse(negative.get().contains(c.word() + " " + k.word()), caption + " -> " + negative.get());
+                    }
+                }
+            }
+        }
+        assertEquals(6, kinds.size(), "each kind in both directions: " + kinds);   // a swap matches both directions
+        assertTrue(skipped > 0, "some negatives would name a held-out pair and are skipped");
+        var scene = SyntheticScenes.scene(SyntheticScenes.Split.TRAIN, 3, 2);
+        String caption = SyntheticScenes.caption(scene, new Random(3));
+        assertTrue(DiffusionTask.negativeCaption(caption, scene, List.of()).isEmpty());
     }
 
     /** The loss of a caption-blind tiny denoiser on the first batch of four two-object scenes, with the binding term given. */
