@@ -20,8 +20,10 @@ import java.util.function.IntConsumer;
  * two-object scenes, the UNet's ε-MSE from the same noisy latent with the scene's canonical prompt and with the
  * prompt whose colour words are exchanged ({@link SyntheticScenes#swapColours}) or that binds them wrongly in another
  * way ({@link SyntheticScenes.Rebinding}), at fixed timesteps. The gap is (MSE_wrong − MSE_true) / MSE_true,
- * averaged; the accuracy is how often the true prompt denoises better, the model used as a classifier of the two prompts (Li et al. 2023, "Your diffusion model is secretly a zero-shot
- * classifier"). Measured on EdgeGen's models, a larger gap went with fewer colour swaps in sampled images.
+ * averaged; the accuracy is how often the true prompt denoises better, the model used as a classifier of the two
+ * prompts (Li et al. 2023, "Your diffusion model is secretly a zero-shot classifier"). On EdgeGen's models a larger
+ * swap gap went with fewer colour swaps in sampled images, until a model was trained on the gap itself
+ * (docs/training.md, session 26).
  */
 public final class BindingGap {
     private BindingGap() {}
