@@ -235,9 +235,8 @@ final class EvalCommand implements Callable<Integer> {
             if (set == Evaluation.PromptSet.VAL) splits.add(SyntheticScenes.Split.VAL);
         }
         if (splits.isEmpty()) throw new IllegalArgumentException("--binding needs two-object scenes: use --prompts held-out-2, val or both");
-        SyntheticScenes.Rebinding kind = java.util.Arrays.stream(SyntheticScenes.Rebinding.values())
-                .filter(k -> k.name().equalsIgnoreCase(negative)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("--negative must be swap, colour_leak or shape_leak, got " + negative));
+        SyntheticScenes.Rebinding kind = SyntheticScenes.Rebinding.of(negative).orElseThrow(
+                () -> new IllegalArgumentException("--negative must be swap, colour_leak or shape_leak, got " + negative));
         Path model = modelOption.resolve();
         ObjectNode report = json.createObjectNode();
         report.put("model", model.toString()).put("seed", seed)

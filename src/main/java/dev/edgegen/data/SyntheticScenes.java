@@ -14,6 +14,7 @@ import java.awt.geom.Path2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -317,7 +318,14 @@ public final class SyntheticScenes {
      * ({@link #SWAP}), give both objects one object's colour ({@link #COLOUR_LEAK}) or one object's shape
      * ({@link #SHAPE_LEAK}); the failures of two-object images.
      */
-    public enum Rebinding { SWAP, COLOUR_LEAK, SHAPE_LEAK }
+    public enum Rebinding {
+        SWAP, COLOUR_LEAK, SHAPE_LEAK;
+
+        /** The kind named {@code name} ("swap", "colour_leak", "shape_leak"; any case), or empty for any other name. */
+        public static Optional<Rebinding> of(String name) {
+            return Arrays.stream(values()).filter(k -> k.name().equalsIgnoreCase(name)).findFirst();
+        }
+    }
 
     /**
      * The pairs {@code kind} names for two-object scene {@code s}'s first and second object; the leaks copy the first

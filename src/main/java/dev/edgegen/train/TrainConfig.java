@@ -367,10 +367,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
         String known = "\"swap\", \"colour_leak\" or \"shape_leak\"";
         if (!v.isArray() || v.isEmpty()) throw new IllegalArgumentException("\"binding_negatives\" must be a non-empty list of " + known + ", got " + v);
         for (JsonNode k : v) {
-            SyntheticScenes.Rebinding r = null;
-            for (SyntheticScenes.Rebinding c : SyntheticScenes.Rebinding.values()) {
-                if (k.isTextual() && c.name().equalsIgnoreCase(k.asText())) r = c;
-            }
+            SyntheticScenes.Rebinding r = k.isTextual() ? SyntheticScenes.Rebinding.of(k.asText()).orElse(null) : null;
             if (r == null || out.contains(r)) {
                 throw new IllegalArgumentException("\"binding_negatives\" entries must be distinct, each " + known + "; got " + v);
             }
