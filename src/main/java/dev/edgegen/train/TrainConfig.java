@@ -54,8 +54,9 @@ import java.util.Set;
  *                 "binding_max_t": 700,                 // ... and below this one
  *                 "binding_samples": 8,                 // ... at most this many per step (each is one more sample in the UNet call)
  *                 "binding_start_step": 0,              // ... from this step on
- *                 "binding_negatives": ["swap"]},       // ... contrasted with captions that "swap" the colours,
+ *                 "binding_negatives": ["swap"],        // ... contrasted with captions that "swap" the colours,
  *                                                       //     "colour_leak" one colour or "shape_leak" one shape to both
+ *                 "binding_twins": false},              // true: also train on the scene each negative caption describes
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
@@ -115,13 +116,19 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
 
     /**
      * The binding term of {@link DiffusionTask#withBindingLoss}: weight β (0 = off), relative margin, the timesteps it
-     * applies to [minT, maxT), how many samples of a step are also run with a negative caption, the step it starts at
-     * and the kinds of negative caption.
+     * applies to [minT, maxT), how many samples of a step are also run with a negative caption, the step it starts at,
+     * the kinds of negative caption and whether each negative caption's own scene is trained on too (the twins).
      */
     public record Binding(double weight, double margin, int minT, int maxT, int samples, long startStep,
-                          List<SyntheticScenes.Rebinding> negatives) {
+                          List<SyntheticScenes.Rebinding> negatives, boolean twins) {
         public Binding {
             negatives = List.copyOf(negatives);
+        }
+
+        /** Without twins. */
+        public Binding(double weight, double margin, int minT, int maxT, int samples, long startStep,
+                       List<SyntheticScenes.Rebinding> negatives) {
+            this(weight, margin, minT, maxT, samples, startStep, negatives, false);
         }
     }
 
@@ -189,7 +196,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                     new Binding(num(df, "binding_loss", 0), num(df, "binding_margin", 1.0),
                             (int) integer(df, "binding_min_t", 0), (int) integer(df, "binding_max_t", 700),
                             (int) integer(df, "binding_samples", 8), integer(df, "binding_start_step", 0),
-                            negatives(df.path("binding_negatives"))));
+                            negatives(df.path("binding_negatives")), bool(df, "binding_twins", false)));
         }
 
         /** The DDIM scheduler config a model trained this way is sampled with (written by {@code edgegen export}). */
@@ -230,7 +237,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr", "attention_loss",
             "object_weight", "object_weight_max_t", "binding_loss", "binding_margin", "binding_min_t", "binding_max_t", "binding_samples",
-            "binding_start_step", "binding_negatives");
+            "binding_start_step", "binding_negatives", "binding_twins");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */

@@ -125,6 +125,60 @@ class TasksTest {
         assertTrue(DiffusionTask.negativeCaption(caption, scene, List.of()).isEmpty());
     }
 
+    @Test
+    void twinsAreTheNegativeCaptionsScenesNoisedLikeTheirRows() throws IOException {
+        int b = 4;
+        List<float[]> inputs = new ArrayList<>(), steps = new ArrayList<>(), contexts = new ArrayList<>();
+        List<Shape> shapes = new ArrayList<>();
+        Map<String, Double> sums = new java.util.HashMap<>();
+        double margin = 0.3, weight = 0.5;
+        try (NDManager m = NDManager.newBaseManager();
+             DataLoader loader = new DataLoader(SyntheticScenes.source(SyntheticScenes.Split.TRAIN,
+                     new SyntheticScenes.CountMix(0, 1, 0)), b, 1, 11)) {
+            TinyDenoiser net = new TinyDenoiser();
+            net.initialize(m, 0.2f, 3);
+            CaptionCache cache = new CaptionCache(TasksTest::fakeText, 100);
+            DiffusionTask task = new DiffusionTask((x, t, c) -> {
+                        inputs.add(x.toFloatArray());
+                        shapes.add(x.getShape());
+                        steps.add(t.toFloatArray());
+                        contexts.add(c.toFloatArray());
+                        return Ops.silu(net.conv.forward(x));                           // blind to the caption
+                    }, TasksTest::pool, cache::encode, loader, NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.0, 5)
+                    .withBindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 0, SWAP, true));
+            float loss = task.loss(m, 0, new Random(4)).getFloat();
+            sums.putAll(task.takeTermSums());
+            assertTrue(Float.isFinite(loss), "loss " + loss + " " + sums + " " + shapes);
+        }
+        long rows = shapes.get(0).get(0);
+        int k = (int) (rows - b) / 2;
+        assertTrue(k >= 1 && rows == b + 2L * k, "B + 2k rows in one call: " + shapes.get(0));
+        assertEquals(margin, sums.get("binding_loss"), 1e-5, "the hinge still compares the row with its negative");
+        int per = 3 * 16 * 16, ctx = 16;
+        float[] x = inputs.get(0), t = steps.get(0), c = contexts.get(0);
+        for (int j = 0; j < k; j++) {
+            int negative = b + j, twin = b + k + j;
+            assertEquals(t[negative], t[twin], "a twin has its row's timestep");
+            assertArrayEquals(java.util.Arrays.copyOfRange(c, negative * ctx, (negative + 1) * ctx),
+                    java.util.Arrays.copyOfRange(c, twin * ctx, (twin + 1) * ctx), "a twin is captioned with the negative caption");
+            // the row's noisy latent is repeated for its negative; the twin's differs from it only where the objects are
+            int row = -1;
+            for (int i = 0; i < b && row < 0; i++) {
+                if (java.util.Arrays.equals(java.util.Arrays.copyOfRange(x, i * per, (i + 1) * per),
+                        java.util.Arrays.copyOfRange(x, negative * per, (negative + 1) * per))) row = i;
+            }
+            assertTrue(row >= 0, "the negative's input is one of the rows");
+            int same = 0, differ = 0;
+            for (int q = 0; q < per; q++) {
+                if (Math.abs(x[row * per + q] - x[twin * per + q]) < 1e-6f) same++;
+                else differ++;
+            }
+            assertTrue(differ > 0 && same > per / 2, "same noise and background, other colours: " + same + " same, " + differ + " differ");
+        }
+        assertThrows(IllegalArgumentException.class, () -> new DiffusionTask(null, null, null, null, NoiseSchedule.sd(),
+                DiffusionTask.Prediction.EPSILON, 0.0).withBindingLoss(new TrainConfig.Binding(0.1, 1, 0, 1000, 4, 0, SWAP, true)));
+    }
+
     /** The loss of a caption-blind tiny denoiser on the first batch of four two-object scenes, with the binding term given. */
     private static float bindingLoss(TrainConfig.Binding binding, Map<String, Double> sums) throws IOException {
         try (NDManager m = NDManager.newBaseManager();
