@@ -154,7 +154,7 @@ public final class DiffusionTask implements Trainer.Task {
             throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, 0 <= min_t < max_t, samples >= 1, "
                     + "start step >= 0 and a kind of negative; got " + binding);
         }
-        if (binding.weight() > 0 && binding.twins() && latents == null) {
+        if (binding.weight() > 0 && (binding.twins() || binding.objective() == TrainConfig.Binding.Objective.COUNTERFACTUAL) && latents == null) {
             throw new IllegalArgumentException("binding twins are rendered and encoded each step: the task needs the latent encoder");
         }
         this.binding = binding;
@@ -247,8 +247,10 @@ public final class DiffusionTask implements Trainer.Task {
             input = noisy.concat(noisy.get(rows), 0);
             steps = steps.concat(steps.get(rows), 0);
             context = ctx.concat(negativeContext, 0);
-            if (binding.twins()) {                                                           // and k more: B + 2k
+            if (binding.twins() || binding.objective() == TrainConfig.Binding.Objective.COUNTERFACTUAL) {
                 twins = twins(scope, negatives, noise.get(rows), t, new Random(rng.nextLong()));
+            }
+            if (binding.twins()) {                                                           // and k more: B + 2k
                 input = input.concat(twins.noisy(), 0);
                 steps = steps.concat(steps.get(rows), 0);
                 context = context.concat(negativeContext, 0);
@@ -268,14 +270,18 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray out = paired ? all.get("0:" + b) : all;                                      // (B, C, h, w)
         NDArray squaredError = out.sub(target).square();                                     // (B, C, h, w)
         NDArray loss = denoisingLoss(scope, squaredError, batch.scenes() == null ? null : batch.scenes().subList(from, to), t);
-        if (twins != null) {                                                                 // each twin counts as one more sample
+        if (binding.twins() && twins != null) {                                              // each twin counts as one more sample
             NDArray twinLoss = denoisingLoss(scope, all.get((b + k) + ":").sub(twins.target()).square(), twins.scenes(), twins.t());
             loss = loss.mul((float) b).add(twinLoss.mul((float) k)).div((float) (b + k));
         }
         if (paired) {
-            NDArray hinge = bindingHinge(rows, k, squaredError, all.get(b + ":" + (b + k)), target);
-            bindingSum.add(hinge.getFloat() * share);
-            loss = loss.add(hinge.mul((float) binding.weight()));
+            NDArray negative = all.get(b + ":" + (b + k));                                   // (k, C, h, w)
+            NDArray term = binding.objective() == TrainConfig.Binding.Objective.HINGE
+                    ? bindingHinge(rows, k, squaredError, negative, target)
+                    : denoisingLoss(scope, negative.sub(counterfactualTarget(x0.get(rows), noise.get(rows), twins)).square(),
+                            twins.scenes(), twins.t());
+            bindingSum.add(term.getFloat() * share);
+            loss = loss.add(term.mul((float) binding.weight()));
         }
         if (maps == null) return loss;
         NDArray attention = attentionLoss.loss(maps, targets);
@@ -301,8 +307,20 @@ public final class DiffusionTask implements Trainer.Task {
         int count() { return rows.length; }
     }
 
-    /** The twin samples of a step: noisy latents (k, C, h, w), targets (k, C, h, w), timesteps and scenes. */
-    private record Twins(NDArray noisy, NDArray target, int[] t, List<Scene> scenes) {}
+    /** The twin samples of a step: clean and noisy latents (k, C, h, w), targets (k, C, h, w), timesteps and scenes. */
+    record Twins(NDArray x0, NDArray noisy, NDArray target, int[] t, List<Scene> scenes) {}
+
+    /**
+     * What the UNet should predict from the rows' noisy latents x_t = √ᾱ x0 + √(1−ᾱ) ε when captioned with the
+     * negative captions: the target of the twin x0' reached from the same x_t, ε' = ε + √(ᾱ / (1−ᾱ)) (x0 − x0')
+     * (v-prediction: √ᾱ ε' − √(1−ᾱ) x0'). {@code x0} and {@code noise} (k, C, h, w) are the rows'.
+     */
+    NDArray counterfactualTarget(NDArray x0, NDArray noise, Twins twins) {
+        NDManager m = x0.getManager();
+        NDArray snrRoot = schedule.coefficient(m, twins.t(), true).div(schedule.coefficient(m, twins.t(), false));   // (k, 1, 1, 1)
+        NDArray eps = noise.add(x0.sub(twins.x0()).mul(snrRoot));
+        return prediction == Prediction.EPSILON ? eps : schedule.velocity(twins.x0(), eps, twins.t());
+    }
 
     /**
      * The scenes the negative captions describe, rendered, encoded and noised with the noise {@code noise} (k, C, h, w)
@@ -321,7 +339,7 @@ public final class DiffusionTask implements Trainer.Task {
         NDArray x0 = latents.encode(images, rng).stopGradient();                           // (k, C, h, w)
         NDArray noisy = schedule.addNoise(x0, noise, tk);
         NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, tk);
-        return new Twins(noisy, target, tk, negatives.scenes());
+        return new Twins(x0, noisy, target, tk, negatives.scenes());
     }
 
     /**

@@ -145,7 +145,7 @@ class TasksTest {
                         contexts.add(c.toFloatArray());
                         return Ops.silu(net.conv.forward(x));                           // blind to the caption
                     }, TasksTest::pool, cache::encode, loader, NoiseSchedule.sd(), DiffusionTask.Prediction.EPSILON, 0.0, 5)
-                    .withBindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 0, SWAP, true));
+                    .withBindingLoss(new TrainConfig.Binding(weight, margin, 0, 1000, 4, 0, SWAP, true, TrainConfig.Binding.Objective.HINGE));
             float loss = task.loss(m, 0, new Random(4)).getFloat();
             sums.putAll(task.takeTermSums());
             assertTrue(Float.isFinite(loss), "loss " + loss + " " + sums + " " + shapes);
@@ -176,7 +176,25 @@ class TasksTest {
             assertTrue(differ > 0 && same > per / 2, "same noise and background, other colours: " + same + " same, " + differ + " differ");
         }
         assertThrows(IllegalArgumentException.class, () -> new DiffusionTask(null, null, null, null, NoiseSchedule.sd(),
-                DiffusionTask.Prediction.EPSILON, 0.0).withBindingLoss(new TrainConfig.Binding(0.1, 1, 0, 1000, 4, 0, SWAP, true)));
+                DiffusionTask.Prediction.EPSILON, 0.0).withBindingLoss(new TrainConfig.Binding(0.1, 1, 0, 1000, 4, 0, SWAP, true, TrainConfig.Binding.Objective.HINGE)));
+    }
+
+    @Test
+    void theCounterfactualTargetReachesTheTwinFromTheSameNoisyLatent() {
+        NoiseSchedule s = NoiseSchedule.sd();
+        int[] t = {300, 799};
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x0 = m.randomNormal(new Shape(2, 4, 3, 3)), twin = m.randomNormal(new Shape(2, 4, 3, 3)), noise = m.randomNormal(new Shape(2, 4, 3, 3));
+            var twins = new DiffusionTask.Twins(twin, null, null, t, List.of());
+            for (DiffusionTask.Prediction p : DiffusionTask.Prediction.values()) {
+                NDArray target = new DiffusionTask(null, null, null, null, s, p, 0.0).counterfactualTarget(x0, noise, twins);
+                // the ε the target stands for (v = √ᾱ ε − √(1−ᾱ) x0' ⇒ ε = (v + √(1−ᾱ) x0') / √ᾱ) takes the twin to the rows' x_t
+                NDArray eps = p == DiffusionTask.Prediction.EPSILON ? target
+                        : target.add(twin.mul(s.coefficient(m, t, false))).div(s.coefficient(m, t, true));
+                assertArrayEquals(s.addNoise(x0, noise, t).toFloatArray(), s.addNoise(twin, eps, t).toFloatArray(), 1e-4f, p.toString());
+                assertFalse(java.util.Arrays.equals(noise.toFloatArray(), eps.toFloatArray()), "the target moves with the twin");
+            }
+        }
     }
 
     /** The loss of a caption-blind tiny denoiser on the first batch of four two-object scenes, with the binding term given. */
