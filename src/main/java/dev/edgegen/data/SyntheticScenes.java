@@ -343,21 +343,6 @@ public final class SyntheticScenes {
     }
 
     /**
-     * The scene the {@link #rebind rebound} caption describes: {@code s} with its two objects' colours and shapes
-     * replaced by the pairs of {@link #rebound}(s, kind, towardsFirst), every position, size and the background kept.
-     */
-    public static Scene reboundScene(Scene s, Rebinding kind, boolean towardsFirst) {
-        if (s.objects().size() != 2) throw new IllegalArgumentException("a rebound scene needs two objects, got " + s.objects().size());
-        List<Pair> pairs = rebound(s, kind, towardsFirst);
-        List<Obj> objs = new ArrayList<>();
-        for (int j = 0; j < 2; j++) {
-            Obj o = s.objects().get(j);
-            objs.add(new Obj(pairs.get(j).shape(), pairs.get(j).colour(), o.size(), o.cx(), o.cy(), o.radius()));
-        }
-        return new Scene(s.background(), List.copyOf(objs), s.relation());
-    }
-
-    /**
      * {@code caption} of a two-object scene with its "colour shape" words rewritten to the pairs of
      * {@link #rebound}(s, kind, towardsFirst), articles following the new colour ("a red star left of a blue square"
      * → SHAPE_LEAK towards the first → "a red star left of a blue star"); empty when the scene does not have two

@@ -6,12 +6,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.edgegen.data.Batch;
 import dev.edgegen.data.DataLoader;
-import dev.edgegen.data.Images;
 import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.nn.AttentionMaps;
 import dev.edgegen.tensor.Randn;
-import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,20 +140,13 @@ public final class DiffusionTask implements Trainer.Task {
      * without gradient in the denominator): zero once the wrong binding denoises worse by the margin, a hinge on the
      * model as a classifier of the two captions (Li et al. 2023, "Your diffusion model is secretly a zero-shot
      * classifier"). Negatives that would name a held-out colour+shape pair are skipped, so those pairs stay out of
-     * training entirely. With {@code twins}, the scene each negative caption describes ({@link
-     * SyntheticScenes#reboundScene}: the same layout, rebound) is rendered, encoded, noised with its row's noise and
-     * timestep and trained on with that caption like any other sample, in the same call: the negative caption is then
-     * right for a latent that differs from the row's only where the binding does, so the hinge cannot be met by
-     * making that caption's predictions bad everywhere. Weight 0 turns it off. Call before training.
+     * training entirely. Weight 0 turns it off. Call before training.
      */
     public DiffusionTask withBindingLoss(TrainConfig.Binding binding) {
         if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.minT() < 0 || binding.maxT() <= binding.minT()
                 || binding.samples() < 1 || binding.startStep() < 0 || binding.negatives().isEmpty()) {
             throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, 0 <= min_t < max_t, samples >= 1, "
                     + "start step >= 0 and a kind of negative; got " + binding);
-        }
-        if (binding.weight() > 0 && (binding.twins() || binding.objective() == TrainConfig.Binding.Objective.COUNTERFACTUAL) && latents == null) {
-            throw new IllegalArgumentException("binding twins are rendered and encoded each step: the task needs the latent encoder");
         }
         this.binding = binding;
         return this;
@@ -239,22 +230,11 @@ public final class DiffusionTask implements Trainer.Task {
         Negatives negatives = binding.weight() > 0 && step >= binding.startStep() ? negatives(batch, from, captions, share, t) : Negatives.NONE;
         boolean paired = negatives.count() > 0;
         NDIndex rows = paired ? new NDIndex("{}", scope.create(negatives.rows())) : null;
-        int k = negatives.count();
         NDArray input = noisy, steps = scope.create(tf, new Shape(b)), context = ctx;
-        Twins twins = null;
         if (paired) {                                                                        // B + k samples in one call
-            NDArray negativeContext = text.encode(negatives.captions(), scope).stopGradient();
             input = noisy.concat(noisy.get(rows), 0);
             steps = steps.concat(steps.get(rows), 0);
-            context = ctx.concat(negativeContext, 0);
-            if (binding.twins() || binding.objective() == TrainConfig.Binding.Objective.COUNTERFACTUAL) {
-                twins = twins(scope, negatives, noise.get(rows), t, new Random(rng.nextLong()));
-            }
-            if (binding.twins()) {                                                           // and k more: B + 2k
-                input = input.concat(twins.noisy(), 0);
-                steps = steps.concat(steps.get(rows), 0);
-                context = context.concat(negativeContext, 0);
-            }
+            context = ctx.concat(text.encode(negatives.captions(), scope).stopGradient(), 0);
         }
         NDArray all;
         List<NDArray> maps = null;
@@ -269,19 +249,14 @@ public final class DiffusionTask implements Trainer.Task {
         }
         NDArray out = paired ? all.get("0:" + b) : all;                                      // (B, C, h, w)
         NDArray squaredError = out.sub(target).square();                                     // (B, C, h, w)
-        NDArray loss = denoisingLoss(scope, squaredError, batch.scenes() == null ? null : batch.scenes().subList(from, to), t);
-        if (binding.twins() && twins != null) {                                              // each twin counts as one more sample
-            NDArray twinLoss = denoisingLoss(scope, all.get((b + k) + ":").sub(twins.target()).square(), twins.scenes(), twins.t());
-            loss = loss.mul((float) b).add(twinLoss.mul((float) k)).div((float) (b + k));
-        }
+        NDArray se = squaredError;
+        if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), t, se.getShape()));
+        NDArray loss = minSnrGamma == 0 ? se.mean()
+                : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
         if (paired) {
-            NDArray negative = all.get(b + ":" + (b + k));                                   // (k, C, h, w)
-            NDArray term = binding.objective() == TrainConfig.Binding.Objective.HINGE
-                    ? bindingHinge(rows, k, squaredError, negative, target)
-                    : denoisingLoss(scope, negative.sub(counterfactualTarget(x0.get(rows), noise.get(rows), twins)).square(),
-                            twins.scenes(), twins.t());
-            bindingSum.add(term.getFloat() * share);
-            loss = loss.add(term.mul((float) binding.weight()));
+            NDArray hinge = bindingHinge(rows, negatives.count(), squaredError, all.get(b + ":"), target);
+            bindingSum.add(hinge.getFloat() * share);
+            loss = loss.add(hinge.mul((float) binding.weight()));
         }
         if (maps == null) return loss;
         NDArray attention = attentionLoss.loss(maps, targets);
@@ -289,57 +264,11 @@ public final class DiffusionTask implements Trainer.Task {
         return loss.add(attention.mul((float) attentionWeight));
     }
 
-    /**
-     * The mean loss of samples with squared errors {@code squaredError} (B, C, h, w), drawn at timesteps {@code t}
-     * from {@code scenes} (null: none): weighted towards objects ({@link #withObjectWeight}) and by Min-SNR-γ.
-     */
-    private NDArray denoisingLoss(NDManager scope, NDArray squaredError, List<Scene> scenes, int[] t) {
-        NDArray se = squaredError;
-        if (objectWeight > 0 && scenes != null) se = se.mul(objectWeights(scope, scenes, t, se.getShape()));
-        return minSnrGamma == 0 ? se.mean()
-                : se.reshape(t.length, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(t.length))).mean();   // DJL's mean takes one axis
-    }
-
-    /** Rows of a slice the binding term picked, their negative captions and the scenes those captions describe. */
-    private record Negatives(long[] rows, List<String> captions, List<Scene> scenes) {
-        static final Negatives NONE = new Negatives(new long[0], List.of(), List.of());
+    /** Rows of a slice the binding term picked and their negative captions. */
+    private record Negatives(long[] rows, List<String> captions) {
+        static final Negatives NONE = new Negatives(new long[0], List.of());
 
         int count() { return rows.length; }
-    }
-
-    /** The twin samples of a step: clean and noisy latents (k, C, h, w), targets (k, C, h, w), timesteps and scenes. */
-    record Twins(NDArray x0, NDArray noisy, NDArray target, int[] t, List<Scene> scenes) {}
-
-    /**
-     * What the UNet should predict from the rows' noisy latents x_t = √ᾱ x0 + √(1−ᾱ) ε when captioned with the
-     * negative captions: the target of the twin x0' reached from the same x_t, ε' = ε + √(ᾱ / (1−ᾱ)) (x0 − x0')
-     * (v-prediction: √ᾱ ε' − √(1−ᾱ) x0'). {@code x0} and {@code noise} (k, C, h, w) are the rows'.
-     */
-    NDArray counterfactualTarget(NDArray x0, NDArray noise, Twins twins) {
-        NDManager m = x0.getManager();
-        NDArray snrRoot = schedule.coefficient(m, twins.t(), true).div(schedule.coefficient(m, twins.t(), false));   // (k, 1, 1, 1)
-        NDArray eps = noise.add(x0.sub(twins.x0()).mul(snrRoot));
-        return prediction == Prediction.EPSILON ? eps : schedule.velocity(twins.x0(), eps, twins.t());
-    }
-
-    /**
-     * The scenes the negative captions describe, rendered, encoded and noised with the noise {@code noise} (k, C, h, w)
-     * and timesteps of the rows they belong to, so that a twin differs from its row only where the binding differs.
-     */
-    private Twins twins(NDManager scope, Negatives negatives, NDArray noise, int[] t, Random rng) {
-        int k = negatives.count(), per = 3 * SyntheticScenes.SIZE * SyntheticScenes.SIZE;
-        float[] pixels = new float[k * per];
-        int[] tk = new int[k];
-        for (int j = 0; j < k; j++) {
-            BufferedImage image = SyntheticScenes.render(negatives.scenes().get(j), rng);
-            System.arraycopy(Images.toChw(image, 0), 0, pixels, j * per, per);
-            tk[j] = t[(int) negatives.rows()[j]];
-        }
-        NDArray images = scope.create(pixels, new Shape(k, 3, SyntheticScenes.SIZE, SyntheticScenes.SIZE));
-        NDArray x0 = latents.encode(images, rng).stopGradient();                           // (k, C, h, w)
-        NDArray noisy = schedule.addNoise(x0, noise, tk);
-        NDArray target = prediction == Prediction.EPSILON ? noise : schedule.velocity(x0, noise, tk);
-        return new Twins(x0, noisy, target, tk, negatives.scenes());
     }
 
     /**
@@ -351,16 +280,14 @@ public final class DiffusionTask implements Trainer.Task {
         int cap = Math.max(1, Math.round(binding.samples() * share));
         List<Long> rows = new ArrayList<>();
         List<String> wrong = new ArrayList<>();
-        List<Scene> described = new ArrayList<>();
         for (int i = 0; i < captions.size() && rows.size() < cap; i++) {
             if (captions.get(i).isEmpty() || t[i] < binding.minT() || t[i] >= binding.maxT()) continue;
-            Optional<Negative> n = negative(captions.get(i), batch.scenes().get(from + i), binding.negatives());
+            Optional<String> n = negativeCaption(captions.get(i), batch.scenes().get(from + i), binding.negatives());
             if (n.isEmpty()) continue;
             rows.add((long) i);
-            wrong.add(n.get().caption());
-            described.add(n.get().scene());
+            wrong.add(n.get());
         }
-        return new Negatives(rows.stream().mapToLong(Long::longValue).toArray(), wrong, described);
+        return new Negatives(rows.stream().mapToLong(Long::longValue).toArray(), wrong);
     }
 
     /**
@@ -382,14 +309,6 @@ public final class DiffusionTask implements Trainer.Task {
      * so that those pairs stay out of training entirely.
      */
     public static Optional<String> negativeCaption(String caption, Scene scene, List<SyntheticScenes.Rebinding> negatives) {
-        return negative(caption, scene, negatives).map(Negative::caption);
-    }
-
-    /** A negative caption and the scene it describes ({@link SyntheticScenes#reboundScene}). */
-    record Negative(String caption, Scene scene) {}
-
-    /** {@link #negativeCaption} with the scene it describes. */
-    static Optional<Negative> negative(String caption, Scene scene, List<SyntheticScenes.Rebinding> negatives) {
         if (scene == null || scene.objects().size() != 2 || negatives.isEmpty()) return Optional.empty();
         long h = SyntheticScenes.mix(caption.hashCode(), 0x5EEDL);
         SyntheticScenes.Rebinding kind = negatives.get((int) Math.floorMod(h, (long) negatives.size()));
@@ -397,8 +316,7 @@ public final class DiffusionTask implements Trainer.Task {
         for (SyntheticScenes.Pair p : SyntheticScenes.rebound(scene, kind, towardsFirst)) {
             if (SyntheticScenes.isHeldOut(p.colour(), p.shape())) return Optional.empty();
         }
-        return SyntheticScenes.rebind(caption, scene, kind, towardsFirst)
-                .map(c -> new Negative(c, SyntheticScenes.reboundScene(scene, kind, towardsFirst)));
+        return SyntheticScenes.rebind(caption, scene, kind, towardsFirst);
     }
 
     /**

@@ -54,10 +54,8 @@ import java.util.Set;
  *                 "binding_max_t": 700,                 // ... and below this one
  *                 "binding_samples": 8,                 // ... at most this many per step (each is one more sample in the UNet call)
  *                 "binding_start_step": 0,              // ... from this step on
- *                 "binding_negatives": ["swap"],        // ... contrasted with captions that "swap" the colours,
+ *                 "binding_negatives": ["swap"]},       // ... contrasted with captions that "swap" the colours,
  *                                                       //     "colour_leak" one colour or "shape_leak" one shape to both
- *                 "binding_twins": false,               // true: also train on the scene each negative caption describes
- *                 "binding_objective": "hinge"},        // "counterfactual": the negative caption's prediction fits that scene
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
@@ -117,26 +115,13 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
 
     /**
      * The binding term of {@link DiffusionTask#withBindingLoss}: weight β (0 = off), relative margin, the timesteps it
-     * applies to [minT, maxT), how many samples of a step are also run with a negative caption, the step it starts at,
-     * the kinds of negative caption and whether each negative caption's own scene is trained on too (the twins).
+     * applies to [minT, maxT), how many samples of a step are also run with a negative caption, the step it starts at
+     * and the kinds of negative caption.
      */
     public record Binding(double weight, double margin, int minT, int maxT, int samples, long startStep,
-                          List<SyntheticScenes.Rebinding> negatives, boolean twins, Objective objective) {
-        /**
-         * What the negative captions' predictions are asked: to fit worse than the true caption's by the margin
-         * ({@link #HINGE}), or to fit the scene the negative caption describes, reached from the same noisy latent
-         * ({@link #COUNTERFACTUAL}, see {@link DiffusionTask#withBindingLoss}).
-         */
-        public enum Objective { HINGE, COUNTERFACTUAL }
-
+                          List<SyntheticScenes.Rebinding> negatives) {
         public Binding {
             negatives = List.copyOf(negatives);
-        }
-
-        /** The hinge, without twins. */
-        public Binding(double weight, double margin, int minT, int maxT, int samples, long startStep,
-                       List<SyntheticScenes.Rebinding> negatives) {
-            this(weight, margin, minT, maxT, samples, startStep, negatives, false, Objective.HINGE);
         }
     }
 
@@ -204,7 +189,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                     new Binding(num(df, "binding_loss", 0), num(df, "binding_margin", 1.0),
                             (int) integer(df, "binding_min_t", 0), (int) integer(df, "binding_max_t", 700),
                             (int) integer(df, "binding_samples", 8), integer(df, "binding_start_step", 0),
-                            negatives(df.path("binding_negatives")), bool(df, "binding_twins", false), objective(df)));
+                            negatives(df.path("binding_negatives"))));
         }
 
         /** The DDIM scheduler config a model trained this way is sampled with (written by {@code edgegen export}). */
@@ -245,7 +230,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr", "attention_loss",
             "object_weight", "object_weight_max_t", "binding_loss", "binding_margin", "binding_min_t", "binding_max_t", "binding_samples",
-            "binding_start_step", "binding_negatives", "binding_twins", "binding_objective");
+            "binding_start_step", "binding_negatives");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */
@@ -389,16 +374,6 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             out.add(r);
         }
         return out;
-    }
-
-    /** {@code diffusion.binding_objective}: "hinge" (absent) or "counterfactual". */
-    private static Binding.Objective objective(JsonNode df) {
-        JsonNode v = df.path("binding_objective");
-        if (v.isMissingNode()) return Binding.Objective.HINGE;
-        for (Binding.Objective o : Binding.Objective.values()) {
-            if (v.isTextual() && o.name().equalsIgnoreCase(v.asText())) return o;
-        }
-        throw new IllegalArgumentException("\"binding_objective\" must be \"hinge\" or \"counterfactual\", got " + v);
     }
 
     private static long integer(JsonNode n, String key, long dflt) {

@@ -171,31 +171,4 @@ class SyntheticScenesTest {
             }
         }
     }
-
-    @Test
-    void aReboundSceneIsWhatTheRewrittenCaptionSaysInTheSameLayout() {
-        int checked = 0;
-        for (long i = 0; i < 100; i++) {
-            Scene s = SyntheticScenes.scene(Split.TRAIN, i, 2);
-            String prompt = SyntheticScenes.prompt(s);
-            for (SyntheticScenes.Rebinding kind : SyntheticScenes.Rebinding.values()) {
-                for (boolean first : new boolean[] {true, false}) {
-                    var caption = SyntheticScenes.rebind(prompt, s, kind, first);
-                    if (caption.isEmpty()) continue;
-                    Scene twin = SyntheticScenes.reboundScene(s, kind, first);
-                    assertEquals(caption.get(), SyntheticScenes.prompt(twin), kind + " " + first);
-                    assertEquals(s.background(), twin.background());
-                    assertEquals(s.relation(), twin.relation());
-                    for (int j = 0; j < 2; j++) {
-                        Obj a = s.objects().get(j), b = twin.objects().get(j);
-                        assertEquals(java.util.List.of(a.cx(), a.cy(), a.radius(), a.size()), java.util.List.of(b.cx(), b.cy(), b.radius(), b.size()));
-                    }
-                    checked++;
-                }
-            }
-        }
-        assertTrue(checked > 300, "scenes with two colours and two shapes: " + checked);
-        Scene one = SyntheticScenes.scene(Split.TRAIN, 0, 1);
-        assertThrows(IllegalArgumentException.class, () -> SyntheticScenes.reboundScene(one, SyntheticScenes.Rebinding.SWAP, true));
-    }
 }

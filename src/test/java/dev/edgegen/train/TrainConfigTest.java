@@ -139,14 +139,6 @@ class TrainConfigTest {
             m = message(dir, unet + "\"diffusion\": {\"binding_negatives\": " + bad + "}}");
             assertTrue(m.contains("\"binding_negatives\"") && m.contains("\"colour_leak\""), bad + ": " + m);
         }
-        assertTrue(TrainConfig.read(write(dir, unet + "\"diffusion\": {\"binding_twins\": true}}")).diffusion().binding().twins());
-        assertFalse(TrainConfig.read(write(dir, unet + "\"diffusion\": {}}")).diffusion().binding().twins(), "off by default");
-        m = message(dir, unet + "\"diffusion\": {\"binding_twins\": \"yes\"}}");
-        assertTrue(m.contains("\"binding_twins\" must be true or false"), m);
-        assertEquals(TrainConfig.Binding.Objective.COUNTERFACTUAL, TrainConfig.read(write(dir, unet
-                + "\"diffusion\": {\"binding_objective\": \"counterfactual\"}}")).diffusion().binding().objective());
-        m = message(dir, unet + "\"diffusion\": {\"binding_objective\": \"contrastive\"}}");
-        assertTrue(m.contains("\"binding_objective\" must be \"hinge\" or \"counterfactual\""), m);
     }
 
     @Test
