@@ -100,7 +100,7 @@ final class TrainCommand implements Callable<Integer> {
      * autoencoder checkpoint's size and modification time (a retrained autoencoder makes another pool).
      */
     static String poolKey(TrainConfig cfg) throws IOException {
-        Path ae = cfg.autoencoder().resolve("checkpoint.safetensors");
+        Path ae = Trainer.checkpointOf(cfg.autoencoder());
         String what = "pool v1|data=" + cfg.raw().path("data") + "|seed=" + cfg.seed() + "|precision=" + cfg.trainer().precision()
                 + "|autoencoder=" + Files.size(ae) + "@" + Files.getLastModifiedTime(ae).toMillis();
         try {

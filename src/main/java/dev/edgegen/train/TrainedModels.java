@@ -96,7 +96,7 @@ public final class TrainedModels {
      * folded in, unscaled (the config's latent statistics are those of the run's model section).
      */
     public static AutoencoderKL readAutoencoderRun(Path aeRun, NDManager manager) throws IOException {
-        Path ckpt = aeRun.resolve("checkpoint.safetensors");
+        Path ckpt = Trainer.checkpointOf(aeRun);
         Path cfgFile = aeRun.resolve("config.json");
         if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile)) {
             throw new IllegalArgumentException(aeRun + " is not an autoencoder run directory (checkpoint.safetensors and "
@@ -161,7 +161,7 @@ public final class TrainedModels {
      * with {@code half} every weight file is float16 (half the size; loaded back as float32).
      */
     public static void export(Path unetRun, Path decoderRun, Path out, boolean half, NDManager manager) throws IOException {
-        Path ckpt = unetRun.resolve("checkpoint.safetensors");
+        Path ckpt = Trainer.checkpointOf(unetRun);
         Path cfgFile = unetRun.resolve("config.json");
         Path vaeDir = unetRun.resolve("vae");
         if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile) || !Files.isDirectory(vaeDir)) {
@@ -229,7 +229,7 @@ public final class TrainedModels {
      * a finished run with a new schedule); the run must have trained the same network.
      */
     public static void initFrom(Module model, Path run, NDManager manager) throws IOException {
-        Path ckpt = run.resolve("checkpoint.safetensors");
+        Path ckpt = Trainer.checkpointOf(run);
         if (!Files.isRegularFile(ckpt)) {
             throw new IllegalArgumentException("\"init\": no checkpoint at " + ckpt);
         }
@@ -249,7 +249,7 @@ public final class TrainedModels {
         AutoencoderKL vae = readVae(vaeDir, manager);
         Map<String, NDArray> base = new LinkedHashMap<>();
         vae.parameters().forEach((k, p) -> base.put(k, p.get()));
-        Path ckpt = decoderRun.resolve("checkpoint.safetensors");
+        Path ckpt = Trainer.checkpointOf(decoderRun);
         if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--vae-run: no checkpoint at " + ckpt);
         Map<String, NDArray> tuned = emaWeights(Checkpoint.load(ckpt, manager));
         Map<String, NDArray> merged = new LinkedHashMap<>(base);

@@ -191,7 +191,10 @@ public final class Trainer {
         this(model, options, taskConfig, runDir, manager, name -> true);
     }
 
-    public Path checkpointFile() { return runDir.resolve("checkpoint.safetensors"); }
+    public Path checkpointFile() { return checkpointOf(runDir); }
+
+    /** The checkpoint file of the run in {@code runDir}, as {@link #run} writes it. */
+    public static Path checkpointOf(Path runDir) { return runDir.resolve("checkpoint.safetensors"); }
 
     public Path logFile() { return runDir.resolve("log.jsonl"); }
 
