@@ -144,7 +144,7 @@ public final class NelfCommand implements Callable<Integer> {
      * needs --resume; --resume without one starts afresh (unless an old-format model is there).
      */
     static boolean resuming(Path dir, boolean resume) {
-        Path ckpt = dir.resolve(NelfModels.CHECKPOINT);
+        Path ckpt = Trainer.checkpointOf(dir);
         if (Files.exists(ckpt)) {
             if (!resume) throw new IllegalArgumentException(ckpt + " exists: pass --resume to continue it or choose another folder");
             return true;

@@ -10,6 +10,7 @@ import dev.edgegen.nelf.teacher.TeacherConfig;
 import dev.edgegen.nelf.teacher.VoxelNeRF;
 import dev.edgegen.nn.Module;
 import dev.edgegen.train.Checkpoint;
+import dev.edgegen.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,6 @@ import java.nio.file.Path;
  * train without EMA); a teacher's occupancy grid is recomputed from them.
  */
 public final class NelfModels {
-    public static final String CHECKPOINT = "checkpoint.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private NelfModels() {}
@@ -33,10 +33,10 @@ public final class NelfModels {
             if (!Files.isRegularFile(dirOrFile)) throw new IllegalArgumentException(dirOrFile + ": no such model folder or checkpoint");
             return dirOrFile;
         }
-        Path ckpt = dirOrFile.resolve(CHECKPOINT);
+        Path ckpt = Trainer.checkpointOf(dirOrFile);
         if (!Files.isRegularFile(ckpt)) {
             refuseOldFormat(dirOrFile);
-            throw new IllegalArgumentException(dirOrFile + " holds no " + CHECKPOINT
+            throw new IllegalArgumentException(dirOrFile + " holds no " + Trainer.CHECKPOINT
                     + "; train a model into it with `edgegen nelf teacher` or `edgegen nelf distill`");
         }
         return ckpt;
@@ -47,7 +47,7 @@ public final class NelfModels {
         for (String old : new String[] {"teacher.ckpt", "student.ckpt"}) {
             if (Files.isRegularFile(dir.resolve(old))) {
                 throw new IllegalArgumentException(dir.resolve(old) + " is in the NeLF checkpoint format of earlier EdgeGen versions,"
-                        + " which is no longer read; train the model again (it is now stored as " + CHECKPOINT + ")");
+                        + " which is no longer read; train the model again (it is now stored as " + Trainer.CHECKPOINT + ")");
             }
         }
     }

@@ -193,8 +193,11 @@ public final class Trainer {
 
     public Path checkpointFile() { return checkpointOf(runDir); }
 
+    /** The name of a run's checkpoint file in its run directory. */
+    public static final String CHECKPOINT = "checkpoint.safetensors";
+
     /** The checkpoint file of the run in {@code runDir}, as {@link #run} writes it. */
-    public static Path checkpointOf(Path runDir) { return runDir.resolve("checkpoint.safetensors"); }
+    public static Path checkpointOf(Path runDir) { return runDir.resolve(CHECKPOINT); }
 
     public Path logFile() { return runDir.resolve("log.jsonl"); }
 
