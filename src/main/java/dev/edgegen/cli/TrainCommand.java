@@ -159,7 +159,7 @@ final class TrainCommand implements Callable<Integer> {
                 cfg.diffusion().schedule(), cfg.diffusion().prediction(), cfg.diffusion().cfgDropout(), cfg.diffusion().minSnrGamma())
                 .withAttentionLoss(new AttentionLoss(text::tokenizeOne), cfg.diffusion().attentionLoss())
                 .withObjectWeight(cfg.diffusion().objectWeight(), cfg.diffusion().objectWeightMaxT())
-                .withBindingLoss(cfg.diffusion().binding(), unet.parameters());
+                .withBindingLoss(cfg.diffusion().binding());
         try {
             return new Trainer(unet, cfg.trainer(), cfg.raw(), cfg.output(), m, cfg::trainable).run(task, resume, bar, true);
         } finally {

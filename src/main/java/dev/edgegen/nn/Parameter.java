@@ -24,13 +24,8 @@ public final class Parameter {
 
     public Init init() { return init; }
 
-    /**
-     * The current value (inside {@link DetachedParameters} on this thread: the same values without gradient); throws if
-     * the parameter was never initialised or loaded.
-     */
+    /** The current value; throws if the parameter was never initialised or loaded. */
     public NDArray get() {
-        NDArray detached = DetachedParameters.viewOf(this);
-        if (detached != null) return detached;
         if (value == null) {
             throw new IllegalStateException("parameter of shape " + shape + " has no value: initialise or load the model first");
         }

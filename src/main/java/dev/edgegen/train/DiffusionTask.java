@@ -9,8 +9,6 @@ import dev.edgegen.data.DataLoader;
 import dev.edgegen.data.Scene;
 import dev.edgegen.data.SyntheticScenes;
 import dev.edgegen.nn.AttentionMaps;
-import dev.edgegen.nn.DetachedParameters;
-import dev.edgegen.nn.Parameter;
 import dev.edgegen.tensor.Randn;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,8 +63,7 @@ public final class DiffusionTask implements Trainer.Task {
     private double attentionWeight;
     private double objectWeight;
     private int objectWeightMaxT;                                   // the weight applies at timesteps t < this
-    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 0, 1, 1, 0, List.of(SyntheticScenes.Rebinding.SWAP), List.of());
-    private List<Parameter> bindingDetached = List.of();            // parameters the negative predictions do not train
+    private TrainConfig.Binding binding = new TrainConfig.Binding(0, 0, 0, 1, 1, 0, List.of(SyntheticScenes.Rebinding.SWAP));
     private final DoubleAdder attentionSum = new DoubleAdder();     // the attention term of the steps since takeTermSums
     private final DoubleAdder bindingSum = new DoubleAdder();       // the binding term, likewise
 
@@ -146,33 +143,12 @@ public final class DiffusionTask implements Trainer.Task {
      * training entirely. Weight 0 turns it off. Call before training.
      */
     public DiffusionTask withBindingLoss(TrainConfig.Binding binding) {
-        return withBindingLoss(binding, Map.of());
-    }
-
-    /**
-     * As {@link #withBindingLoss(TrainConfig.Binding)}; with {@code binding.params()} non-empty the negative captions'
-     * predictions are made in a UNet call of their own in which every one of {@code parameters} (the UNet's, by
-     * path) whose path contains none of those strings is detached, so the hinge's push on them trains only the named
-     * part (the true predictions still train everything).
-     */
-    public DiffusionTask withBindingLoss(TrainConfig.Binding binding, Map<String, Parameter> parameters) {
         if (!(binding.weight() >= 0 && binding.margin() >= 0) || binding.minT() < 0 || binding.maxT() <= binding.minT()
                 || binding.samples() < 1 || binding.startStep() < 0 || binding.negatives().isEmpty()) {
             throw new IllegalArgumentException("binding loss needs weight >= 0, margin >= 0, 0 <= min_t < max_t, samples >= 1, "
                     + "start step >= 0 and a kind of negative; got " + binding);
         }
-        List<Parameter> detached = new ArrayList<>();
-        if (!binding.params().isEmpty()) {
-            for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-                if (binding.params().stream().noneMatch(e.getKey()::contains)) detached.add(e.getValue());
-            }
-            if (detached.size() == parameters.size()) {
-                throw new IllegalArgumentException("binding_params " + binding.params() + " name none of the UNet's "
-                        + parameters.size() + " parameters (paths like " + parameters.keySet().stream().findFirst().orElse("?") + ")");
-            }
-        }
         this.binding = binding;
-        this.bindingDetached = List.copyOf(detached);
         return this;
     }
 
@@ -255,8 +231,7 @@ public final class DiffusionTask implements Trainer.Task {
         boolean paired = negatives.count() > 0;
         NDIndex rows = paired ? new NDIndex("{}", scope.create(negatives.rows())) : null;
         NDArray input = noisy, steps = scope.create(tf, new Shape(b)), context = ctx;
-        boolean shared = paired && bindingDetached.isEmpty();
-        if (shared) {                                                                        // B + k samples in one call
+        if (paired) {                                                                        // B + k samples in one call
             input = noisy.concat(noisy.get(rows), 0);
             steps = steps.concat(steps.get(rows), 0);
             context = ctx.concat(text.encode(negatives.captions(), scope).stopGradient(), 0);
@@ -269,25 +244,17 @@ public final class DiffusionTask implements Trainer.Task {
             try (AttentionMaps recorder = AttentionMaps.record(scope)) {
                 all = denoiser.predict(input, steps, context);
                 maps = new ArrayList<>();
-                for (NDArray map : recorder.maps()) maps.add(shared ? map.get("0:" + b) : map);   // each (B, N, M)
+                for (NDArray map : recorder.maps()) maps.add(paired ? map.get("0:" + b) : map);   // each (B, N, M)
             }
         }
-        NDArray out = shared ? all.get("0:" + b) : all;                                      // (B, C, h, w)
+        NDArray out = paired ? all.get("0:" + b) : all;                                      // (B, C, h, w)
         NDArray squaredError = out.sub(target).square();                                     // (B, C, h, w)
         NDArray se = squaredError;
         if (objectWeight > 0 && batch.scenes() != null) se = se.mul(objectWeights(scope, batch.scenes().subList(from, to), t, se.getShape()));
         NDArray loss = minSnrGamma == 0 ? se.mean()
                 : se.reshape(b, -1).mean(new int[] {1}).mul(scope.create(minSnrWeights(t), new Shape(b))).mean();   // DJL's mean takes one axis
         if (paired) {
-            NDArray negative;                                                                // (k, C, h, w)
-            if (shared) {
-                negative = all.get(b + ":");
-            } else {
-                try (DetachedParameters frozen = DetachedParameters.of(bindingDetached, scope)) {
-                    negative = denoiser.predict(noisy.get(rows), steps.get(rows), text.encode(negatives.captions(), scope).stopGradient());
-                }
-            }
-            NDArray hinge = bindingHinge(rows, negatives.count(), squaredError, negative, target);
+            NDArray hinge = bindingHinge(rows, negatives.count(), squaredError, all.get(b + ":"), target);
             bindingSum.add(hinge.getFloat() * share);
             loss = loss.add(hinge.mul((float) binding.weight()));
         }

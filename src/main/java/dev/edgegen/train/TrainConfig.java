@@ -54,10 +54,8 @@ import java.util.Set;
  *                 "binding_max_t": 700,                 // ... and below this one
  *                 "binding_samples": 8,                 // ... at most this many per step (each is one more sample in the UNet call)
  *                 "binding_start_step": 0,              // ... from this step on
- *                 "binding_negatives": ["swap"],        // ... contrasted with captions that "swap" the colours,
+ *                 "binding_negatives": ["swap"]},       // ... contrasted with captions that "swap" the colours,
  *                                                       //     "colour_leak" one colour or "shape_leak" one shape to both
- *                 "binding_params": []},                // ... the negatives' predictions train only parameters whose path
- *                                                       //     contains one of these (own UNet call); [] = all (shared call)
  *   "loss": {"kl_weight": 1e-6, "mse_weight": 0.1, "posterior_noise": 1}   // autoencoder stage
  * }
  * </pre>
@@ -118,14 +116,12 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     /**
      * The binding term of {@link DiffusionTask#withBindingLoss}: weight β (0 = off), relative margin, the timesteps it
      * applies to [minT, maxT), how many samples of a step are also run with a negative caption, the step it starts at
-     * and the kinds of negative caption; {@code params} empty: the negative captions' predictions train the whole
-     * UNet, else only the parameters whose path contains one of these strings (e.g. "attn2." for cross-attention).
+     * and the kinds of negative caption.
      */
     public record Binding(double weight, double margin, int minT, int maxT, int samples, long startStep,
-                          List<SyntheticScenes.Rebinding> negatives, List<String> params) {
+                          List<SyntheticScenes.Rebinding> negatives) {
         public Binding {
             negatives = List.copyOf(negatives);
-            params = List.copyOf(params);
         }
     }
 
@@ -193,7 +189,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
                     new Binding(num(df, "binding_loss", 0), num(df, "binding_margin", 1.0),
                             (int) integer(df, "binding_min_t", 0), (int) integer(df, "binding_max_t", 700),
                             (int) integer(df, "binding_samples", 8), integer(df, "binding_start_step", 0),
-                            negatives(df.path("binding_negatives")), strings(df.path("binding_params"), "binding_params")));
+                            negatives(df.path("binding_negatives"))));
         }
 
         /** The DDIM scheduler config a model trained this way is sampled with (written by {@code edgegen export}). */
@@ -234,7 +230,7 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
     private static final Set<String> DIFFUSION = Set.of("prediction", "cfg_dropout", "beta_schedule", "train_timesteps",
             "beta_start", "beta_end", "max_tokens", "min_snr_gamma", "rescale_betas_zero_snr", "attention_loss",
             "object_weight", "object_weight_max_t", "binding_loss", "binding_margin", "binding_min_t", "binding_max_t", "binding_samples",
-            "binding_start_step", "binding_negatives", "binding_params");
+            "binding_start_step", "binding_negatives");
     private static final Set<String> LOSS = Set.of("kl_weight", "mse_weight", "posterior_noise");
 
     /** Reads and validates {@code file}; every problem is reported with the file and the key. */
@@ -362,20 +358,6 @@ public record TrainConfig(String stage, Path output, long seed, JsonNode model, 
             throw new IllegalArgumentException("\"object_counts\" must be three numbers (weights of 1, 2 and 3 objects), got " + v);
         }
         return new SyntheticScenes.CountMix(v.get(0).asDouble(), v.get(1).asDouble(), v.get(2).asDouble());
-    }
-
-    /** A list of non-empty strings at {@code v} (absent: empty). */
-    private static List<String> strings(JsonNode v, String key) {
-        if (v.isMissingNode()) return List.of();
-        List<String> out = new ArrayList<>();
-        if (v.isArray()) {
-            for (JsonNode k : v) {
-                if (!k.isTextual() || k.asText().isEmpty()) break;
-                out.add(k.asText());
-            }
-        }
-        if (!v.isArray() || out.size() != v.size()) throw new IllegalArgumentException("\"" + key + "\" must be a list of non-empty strings, got " + v);
-        return out;
     }
 
     /** {@code diffusion.binding_negatives}: names of {@link SyntheticScenes.Rebinding}s, lower case; absent: ["swap"]. */

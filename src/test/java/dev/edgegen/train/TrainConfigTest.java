@@ -119,8 +119,8 @@ class TrainConfigTest {
     @Test
     void theBindingLossIsOffByDefaultAndItsSettingsAreChecked(@TempDir Path dir) throws IOException {
         String unet = "{\"stage\": \"unet\", \"output\": \"o\", \"autoencoder\": \"ae\", \"trainer\": {\"steps\": 10}, ";
-        assertEquals(new TrainConfig.Binding(0, 1.0, 0, 700, 8, 0, SWAP, List.of()), TrainConfig.read(write(dir, unet + "\"diffusion\": {}}")).diffusion().binding());
-        assertEquals(new TrainConfig.Binding(0.02, 0.5, 300, 600, 4, 2000, SWAP, List.of()), TrainConfig.read(write(dir, unet + "\"diffusion\": {\"binding_loss\": 0.02, "
+        assertEquals(new TrainConfig.Binding(0, 1.0, 0, 700, 8, 0, SWAP), TrainConfig.read(write(dir, unet + "\"diffusion\": {}}")).diffusion().binding());
+        assertEquals(new TrainConfig.Binding(0.02, 0.5, 300, 600, 4, 2000, SWAP), TrainConfig.read(write(dir, unet + "\"diffusion\": {\"binding_loss\": 0.02, "
                 + "\"binding_margin\": 0.5, \"binding_min_t\": 300, \"binding_max_t\": 600, \"binding_samples\": 4, \"binding_start_step\": 2000}}")).diffusion().binding());
         String m = message(dir, unet + "\"diffusion\": {\"binding_max_t\": 0}}");
         assertTrue(m.contains("diffusion.binding_max_t must be in [1, train_timesteps = 1000]"), m);
@@ -132,12 +132,6 @@ class TrainConfigTest {
         assertTrue(m.contains("diffusion.binding_min_t must be in [0, binding_max_t = 700)"), m);
         m = message(dir, unet + "\"diffusion\": {\"binding_start_step\": -1}}");
         assertTrue(m.contains("diffusion.binding_start_step must be >= 0"), m);
-        assertEquals(List.of("attn2.", "proj_out"), TrainConfig.read(write(dir, unet + "\"diffusion\": {\"binding_params\": [\"attn2.\", \"proj_out\"]}}"))
-                .diffusion().binding().params());
-        m = message(dir, unet + "\"diffusion\": {\"binding_params\": [\"\"]}}");
-        assertTrue(m.contains("\"binding_params\" must be a list of non-empty strings"), m);
-        m = message(dir, unet + "\"diffusion\": {\"binding_params\": \"attn2.\"}}");
-        assertTrue(m.contains("\"binding_params\" must be a list of non-empty strings"), m);
         assertEquals(List.of(SyntheticScenes.Rebinding.SHAPE_LEAK, SyntheticScenes.Rebinding.SWAP),
                 TrainConfig.read(write(dir, unet + "\"diffusion\": {\"binding_negatives\": [\"shape_leak\", \"swap\"]}}"))
                         .diffusion().binding().negatives());
