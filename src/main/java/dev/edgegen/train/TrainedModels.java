@@ -99,7 +99,7 @@ public final class TrainedModels {
         Path ckpt = Trainer.checkpointOf(aeRun);
         Path cfgFile = aeRun.resolve("config.json");
         if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile)) {
-            throw new IllegalArgumentException(aeRun + " is not an autoencoder run directory (checkpoint.safetensors and "
+            throw new IllegalArgumentException(aeRun + " is not an autoencoder run directory (" + Trainer.CHECKPOINT + " and "
                     + "config.json expected); train it first with `edgegen train autoencoder --config ...`");
         }
         JsonNode task = JSON.readTree(cfgFile.toFile()).path("task");
@@ -165,7 +165,7 @@ public final class TrainedModels {
         Path cfgFile = unetRun.resolve("config.json");
         Path vaeDir = unetRun.resolve("vae");
         if (!Files.isRegularFile(ckpt) || !Files.isRegularFile(cfgFile) || !Files.isDirectory(vaeDir)) {
-            throw new IllegalArgumentException(unetRun + " is not a UNet run directory (checkpoint.safetensors, config.json "
+            throw new IllegalArgumentException(unetRun + " is not a UNet run directory (" + Trainer.CHECKPOINT + ", config.json "
                     + "and vae/ expected); train it with `edgegen train unet --config ...`");
         }
         JsonNode task = JSON.readTree(cfgFile.toFile()).path("task");
