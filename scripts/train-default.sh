@@ -2,19 +2,17 @@
 # Trains EdgeGen's built-in text-to-image model and exports it to models/default:
 #   1. fetch the emoji data (scripts/fetch-emoji.sh; synthetic scenes are generated on the fly)
 #   2. edgegen train autoencoder --config CONFIGS/autoencoder.json   (64x64 RGB -> 16x16x8 KL autoencoder)
-#   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA)
-#      edgegen train unet        --config CONFIGS/unet-2.json        (continues it: "init" from its EMA weights,
-#      edgegen train unet        --config CONFIGS/unet-3.json         a fresh warm-up + cosine at half the rate;
-#      edgegen train unet        --config CONFIGS/unet-4.json         unet-4 to unet-7 also start past the scenes seen
-#      edgegen train unet        --config CONFIGS/unet-5.json         before; unet-5 to unet-7 draw more two-object
-#      edgegen train unet        --config CONFIGS/unet-6.json         scenes)
-#      edgegen train unet        --config CONFIGS/unet-7.json
+#   3. edgegen train unet        --config CONFIGS/unet.json          (UNet on MiniLM context, CFG dropout, EMA,
+#                                                                     Min-SNR weighting, attention + binding terms)
+#      edgegen train unet        --config CONFIGS/unet-N.json        (continuation stages, in order, if CONFIGS has
+#                                                                     any: configs/seven-hour has unet-2 to unet-7)
 #   4. edgegen export --run <last unet run> --half -o MODEL_OUT      (EMA weights, float16, diffusers layout)
+# The default, configs/two-hour-snr05, took 122 min on this 2-core machine from empty run folders.
 # Rerunning resumes each stage from its checkpoint (Ctrl-C / SIGTERM write one first).
-# Usage: scripts/train-default.sh [CONFIGS [MODEL_OUT]]   (default: configs/default models/default)
+# Usage: scripts/train-default.sh [CONFIGS [MODEL_OUT]]   (default: configs/two-hour-snr05 models/default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIGS="${1:-configs/default}"
+CONFIGS="${1:-configs/two-hour-snr05}"
 MODEL_OUT="${2:-models/default}"
 [ -f data/emoji/google/emoji.json ] || scripts/fetch-emoji.sh google
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
